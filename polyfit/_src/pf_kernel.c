@@ -1,0 +1,389 @@
+/*
+ * polyfit's compiled core; see pf_kernel.h for the contract.
+ *
+ * Layout of the work
+ * ------------------
+ * The n samples are cut into blocks of PF_BLOCK.  One block is one call of a
+ * "block function", which runs the fused per-sample pass -- prediction by
+ * Horner's rule, residual, squared residual and every power-weighted residual
+ * -- in PF_LANES interleaved lanes (sample i of the block feeds lane i % PF_LANES),
+ * then adds the lanes in a fixed pairwise order.  An epoch sums the blocks in
+ * index order and updates the coefficients.  The blocks may run on several
+ * OpenMP threads; the order of every addition stays the same, so the result
+ * does not depend on the thread count.
+ *
+ * The lanes are GNU vectors (GCC and Clang) of the target's native width: two
+ * SSE2 registers or one AVX2 register per sum.  The block functions are
+ * compiled once per instruction set (pf_kernel_impl.h) and chosen at run time
+ * by pf_select; wheels are built for the baseline of the architecture, never
+ * -march=native.  The lanes hold the same values in the same order on every
+ * instruction set; only FMA contraction (a*b + c rounded once, where the
+ * instruction set has FMA) changes the last bits between them.  Other
+ * compilers get scalar "vectors" of the same lanes, baseline only.
+ *
+ * There is no AVX-512 instance: four lanes already fit one AVX2 register, and
+ * no machine with AVX-512 was at hand to measure whether wider lanes pay.
+ */
+#include "pf_kernel.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PF_GNU 1
+#define PF_INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define PF_INLINE static __forceinline
+#else
+#define PF_INLINE static inline
+#endif
+
+#if defined(PF_GNU) && (defined(__x86_64__) || defined(__i386__)) && !defined(PF_NO_DISPATCH)
+#define PF_X86_DISPATCH 1
+#endif
+
+/* Degrees up to this get a block function whose accumulators live in registers. */
+#define PF_SPECIALISED_MAX 8
+
+/* Lane accumulators of the generic-degree pass: (degree + 1) * PF_LANES doubles,
+ * in whole 64-byte lines so each thread's scratch stays vector-aligned. */
+#define PF_ALIGN 64
+#define PF_SCRATCH_DOUBLES(degree) ((size_t)((degree) + 1) * PF_LANES)
+
+/* A block function: the sums of one block (see pf_kernel_impl.h). */
+typedef void (*pf_block_fn)(const void *x, const void *y, ptrdiff_t n,
+                            const double *coef, int degree, double *sums,
+                            void *scratch);
+
+#ifdef PF_GNU
+#define PF_SUFFIX baseline
+#define PF_W 2  /* two doubles: SSE2 on x86-64, NEON on aarch64 */
+#define PF_TARGET
+#include "pf_kernel_impl.h"
+#undef PF_SUFFIX
+#undef PF_W
+#undef PF_TARGET
+#else
+#define PF_SUFFIX baseline
+#define PF_W 1
+#define PF_TARGET
+#include "pf_kernel_impl.h"
+#undef PF_SUFFIX
+#undef PF_W
+#undef PF_TARGET
+#endif
+
+#ifdef PF_X86_DISPATCH
+#define PF_SUFFIX avx2
+#define PF_W 4
+#define PF_TARGET __attribute__((target("avx2,fma")))
+#include "pf_kernel_impl.h"
+#undef PF_SUFFIX
+#undef PF_W
+#undef PF_TARGET
+#endif
+
+int pf_isa_supported(int isa)
+{
+    switch (isa) {
+    case PF_ISA_BASELINE:
+        return 1;
+#ifdef PF_X86_DISPATCH
+    case PF_ISA_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    default:
+        return 0;
+    }
+}
+
+int pf_best_isa(void)
+{
+    int isa;
+    for (isa = PF_ISA_COUNT - 1; isa > PF_ISA_BASELINE; isa--)
+        if (pf_isa_supported(isa))
+            return isa;
+    return PF_ISA_BASELINE;
+}
+
+/* The block function for an element size and instruction set; an unsupported
+ * instruction set falls back to the baseline. */
+static pf_block_fn pf_select(int is_float, int isa)
+{
+    if (!pf_isa_supported(isa))
+        isa = PF_ISA_BASELINE;
+#ifdef PF_X86_DISPATCH
+    if (isa == PF_ISA_AVX2)
+        return is_float ? pf_block_fn_float_avx2 : pf_block_fn_double_avx2;
+#endif
+    return is_float ? pf_block_fn_float_baseline : pf_block_fn_double_baseline;
+}
+
+int pf_have_openmp(void)
+{
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int pf_max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/* ------------------------------------------------------------ the driver */
+
+typedef struct {
+    pf_block_fn block;
+    const char *x, *y;
+    size_t itemsize;
+    ptrdiff_t n, nblocks;
+    int degree, nthreads;
+    double *block_sums;  /* nblocks rows of degree + 2 */
+    double *scratch;     /* per thread (degree + 1) * PF_LANES doubles, or NULL */
+    void *allocation;
+} pf_work;
+
+static int pf_work_init(pf_work *w, int is_float, const void *x, const void *y,
+                        ptrdiff_t n, int degree, int isa, int nthreads)
+{
+    size_t sums_bytes, scratch_bytes = 0;
+    char *base;
+    w->block = pf_select(is_float, isa);
+    w->x = (const char *)x;
+    w->y = (const char *)y;
+    w->itemsize = is_float ? sizeof(float) : sizeof(double);
+    w->n = n;
+    w->nblocks = (n + PF_BLOCK - 1) / PF_BLOCK;
+    w->degree = degree;
+    w->nthreads = nthreads < 1 ? 1 : nthreads;
+    if (w->nthreads > w->nblocks)
+        w->nthreads = w->nblocks > 0 ? (int)w->nblocks : 1;
+#ifndef _OPENMP
+    w->nthreads = 1;
+#endif
+    sums_bytes = (size_t)w->nblocks * (size_t)(degree + 2) * sizeof(double);
+    if (degree > PF_SPECIALISED_MAX)
+        scratch_bytes = (size_t)w->nthreads * PF_SCRATCH_DOUBLES(degree) * sizeof(double);
+    /* room to align the scratch to PF_ALIGN bytes */
+    w->allocation = malloc(sums_bytes + scratch_bytes + PF_ALIGN);
+    if (w->allocation == NULL)
+        return PF_NOMEM;
+    w->block_sums = (double *)w->allocation;
+    w->scratch = NULL;
+    if (scratch_bytes) {
+        base = (char *)w->allocation + sums_bytes;
+        base += (PF_ALIGN - (uintptr_t)base % PF_ALIGN) % PF_ALIGN;
+        w->scratch = (double *)base;
+    }
+    return PF_OK;
+}
+
+/* The sums of blocks [first, last) for coef, into w->block_sums. */
+static void pf_work_block_range(const pf_work *w, const double *coef,
+                                ptrdiff_t first, ptrdiff_t last, double *scratch)
+{
+    const int m = w->degree + 2;
+    ptrdiff_t b;
+    for (b = first; b < last; b++) {
+        ptrdiff_t start = b * PF_BLOCK;
+        ptrdiff_t len = w->n - start < PF_BLOCK ? w->n - start : PF_BLOCK;
+        w->block(w->x + start * w->itemsize, w->y + start * w->itemsize, len,
+                 coef, w->degree, w->block_sums + b * m, scratch);
+    }
+}
+
+#ifdef _OPENMP
+/* Inside a parallel region: this thread's contiguous share of the blocks.
+ * Which thread computes a block never changes what the block sums are. */
+static void pf_work_blocks_shared(const pf_work *w, const double *coef)
+{
+    const ptrdiff_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+    const ptrdiff_t share = (w->nblocks + threads - 1) / threads;
+    const ptrdiff_t first = id * share < w->nblocks ? id * share : w->nblocks;
+    const ptrdiff_t last = first + share < w->nblocks ? first + share : w->nblocks;
+    double *scratch = w->scratch == NULL ? NULL
+                    : w->scratch + (size_t)id * PF_SCRATCH_DOUBLES(w->degree);
+    pf_work_block_range(w, coef, first, last, scratch);
+}
+#endif
+
+/* totals[j] = sum over blocks, in block order, of block_sums[b][j]. */
+static void pf_work_reduce(const pf_work *w, double *totals)
+{
+    const int m = w->degree + 2;
+    ptrdiff_t b;
+    int j;
+    for (j = 0; j < m; j++)
+        totals[j] = 0.0;
+    for (b = 0; b < w->nblocks; b++)
+        for (j = 0; j < m; j++)
+            totals[j] += w->block_sums[b * m + j];
+}
+
+/*
+ * The end of an epoch, once the block sums are in: record the loss and take
+ * the step.  Returns 1 (and leaves coef as it was) if the loss or the new
+ * coefficients are not finite, else 0.  totals and previous are scratch of
+ * degree + 2 and degree + 1 doubles.
+ */
+static int pf_work_step(const pf_work *w, double *coef, double lr, double *loss,
+                        double *totals, double *previous)
+{
+    int k, finite = 1;
+    pf_work_reduce(w, totals);
+    if (!isfinite(totals[0]))
+        return 1;
+    *loss = totals[0];
+    for (k = 0; k <= w->degree; k++) {
+        previous[k] = coef[k];
+        coef[k] -= lr * (2.0 * totals[1 + k]);
+        finite &= isfinite(coef[k]) != 0;
+    }
+    if (!finite) {
+        memcpy(coef, previous, (size_t)(w->degree + 1) * sizeof(double));
+        return 1;
+    }
+    return 0;
+}
+
+static ptrdiff_t pf_fit(int is_float, const void *x, const void *y, ptrdiff_t n,
+                        int degree, double *coef, double lr, ptrdiff_t epochs,
+                        double *losses, int isa, int nthreads, int *status)
+{
+    pf_work w;
+    double *totals, *previous;
+    ptrdiff_t t, completed = 0;
+
+    *status = pf_work_init(&w, is_float, x, y, n, degree, isa, nthreads);
+    if (*status != PF_OK)
+        return 0;
+    totals = (double *)malloc((size_t)(2 * degree + 3) * sizeof(double));
+    if (totals == NULL) {
+        free(w.allocation);
+        *status = PF_NOMEM;
+        return 0;
+    }
+    previous = totals + degree + 2;
+
+    if (w.nthreads == 1) {  /* no OpenMP calls at all: they cost more than small epochs */
+        for (t = 0; t < epochs; t++) {
+            pf_work_block_range(&w, coef, 0, w.nblocks, w.scratch);
+            if (pf_work_step(&w, coef, lr, &losses[t], totals, previous))
+                break;
+            completed = t + 1;
+        }
+    }
+#ifdef _OPENMP
+    else {
+        int stop = 0;
+#pragma omp parallel num_threads(w.nthreads) private(t)
+        for (t = 0; t < epochs; t++) {
+            pf_work_blocks_shared(&w, coef);
+#pragma omp barrier
+#pragma omp single
+            {
+                stop = pf_work_step(&w, coef, lr, &losses[t], totals, previous);
+                if (!stop)
+                    completed = t + 1;
+            }  /* its implicit barrier: every thread sees the same `stop` */
+            if (stop)
+                break;
+        }
+    }
+#endif
+
+    if (completed < epochs)
+        *status = PF_DIVERGED;
+    free(totals);
+    free(w.allocation);
+    return completed;
+}
+
+static int pf_sums(int is_float, const void *x, const void *y, ptrdiff_t n,
+                   int degree, const double *coef, int isa, int nthreads,
+                   double *sums)
+{
+    pf_work w;
+    int status = pf_work_init(&w, is_float, x, y, n, degree, isa, nthreads);
+    if (status != PF_OK)
+        return status;
+    if (w.nthreads == 1)
+        pf_work_block_range(&w, coef, 0, w.nblocks, w.scratch);
+#ifdef _OPENMP
+    else {
+#pragma omp parallel num_threads(w.nthreads)
+        pf_work_blocks_shared(&w, coef);
+    }
+#endif
+    pf_work_reduce(&w, sums);
+    free(w.allocation);
+    return PF_OK;
+}
+
+ptrdiff_t pf_fit_f64(const double *x, const double *y, ptrdiff_t n, int degree,
+                     double *coef, double lr, ptrdiff_t epochs, double *losses,
+                     int isa, int nthreads, int *status)
+{
+    return pf_fit(0, x, y, n, degree, coef, lr, epochs, losses, isa, nthreads, status);
+}
+
+ptrdiff_t pf_fit_f32(const float *x, const float *y, ptrdiff_t n, int degree,
+                     double *coef, double lr, ptrdiff_t epochs, double *losses,
+                     int isa, int nthreads, int *status)
+{
+    return pf_fit(1, x, y, n, degree, coef, lr, epochs, losses, isa, nthreads, status);
+}
+
+int pf_sums_f64(const double *x, const double *y, ptrdiff_t n, int degree,
+                const double *coef, int isa, int nthreads, double *sums)
+{
+    return pf_sums(0, x, y, n, degree, coef, isa, nthreads, sums);
+}
+
+int pf_sums_f32(const float *x, const float *y, ptrdiff_t n, int degree,
+                const double *coef, int isa, int nthreads, double *sums)
+{
+    return pf_sums(1, x, y, n, degree, coef, isa, nthreads, sums);
+}
+
+/* ------------------------------------------------------ input screening */
+
+/* x - x is 0 for a finite x and NaN for NaN or infinity; PF_LANES independent
+ * sums of those vectorise without reordering, and only a NaN total needs the
+ * exact index. */
+#define PF_DEFINE_FIRST_NONFINITE(NAME, T)                                    \
+ptrdiff_t NAME(const T *a, ptrdiff_t n)                                       \
+{                                                                             \
+    double lanes[PF_LANES] = {0}, total = 0.0;                                \
+    ptrdiff_t i = 0;                                                          \
+    int l;                                                                    \
+    for (; i + PF_LANES <= n; i += PF_LANES)                                  \
+        for (l = 0; l < PF_LANES; l++)                                        \
+            lanes[l] += (double)a[i + l] - (double)a[i + l];                  \
+    for (; i < n; i++)                                                        \
+        total += (double)a[i] - (double)a[i];                                 \
+    for (l = 0; l < PF_LANES; l++)                                            \
+        total += lanes[l];                                                    \
+    if (total == 0.0)                                                         \
+        return -1;                                                            \
+    for (i = 0; i < n; i++)                                                   \
+        if (!isfinite(a[i]))                                                  \
+            return i;                                                         \
+    return -1;                                                                \
+}
+
+PF_DEFINE_FIRST_NONFINITE(pf_first_nonfinite_f64, double)
+PF_DEFINE_FIRST_NONFINITE(pf_first_nonfinite_f32, float)

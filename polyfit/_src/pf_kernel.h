@@ -1,0 +1,66 @@
+/*
+ * polyfit's compiled core: full-batch gradient descent for a polynomial on the
+ * sum of squared errors, with the whole epoch loop in C.
+ *
+ * Coefficients are lowest power first and always float64; data are float64 or
+ * float32 (widened to float64 sample by sample).  Every sum is taken over fixed
+ * blocks of PF_BLOCK samples in PF_LANES interleaved lanes, and the blocks are
+ * reduced in index order, so results are bitwise the same for every thread
+ * count and every run.
+ *
+ * The caller (polyfit/_kernels.pyx) guarantees: n >= 1, degree >= 0, nthreads
+ * >= 1, contiguous arrays of the stated lengths, finite data and coefficients.
+ */
+#ifndef POLYFIT_PF_KERNEL_H
+#define POLYFIT_PF_KERNEL_H
+
+#include <stddef.h>
+
+#define PF_LANES 4      /* interleaved accumulators per sum */
+#define PF_BLOCK 4096   /* samples per block; a multiple of PF_LANES */
+
+/* status codes */
+#define PF_OK 0
+#define PF_DIVERGED 1   /* a loss or a coefficient became non-finite */
+#define PF_NOMEM 2
+
+/* instruction sets, in increasing order of preference */
+#define PF_ISA_BASELINE 0
+#define PF_ISA_AVX2 1   /* AVX2 + FMA (x86-64-v3) */
+#define PF_ISA_COUNT 2
+
+/* 1 if `isa` was compiled in and the running CPU supports it. */
+int pf_isa_supported(int isa);
+/* The best supported instruction set. */
+int pf_best_isa(void);
+/* 1 if built with OpenMP; pf_max_threads() is then omp_get_max_threads(). */
+int pf_have_openmp(void);
+int pf_max_threads(void);
+
+/*
+ * Run `epochs` epochs of gradient descent, updating coef[0..degree] in place
+ * and writing loss_t to losses[t].  Returns the number of epochs completed.
+ * *status is PF_OK, PF_NOMEM, or PF_DIVERGED: then epoch `return value` had a
+ * non-finite loss or update, and coef holds the last finite coefficients.
+ */
+ptrdiff_t pf_fit_f64(const double *x, const double *y, ptrdiff_t n, int degree,
+                     double *coef, double lr, ptrdiff_t epochs, double *losses,
+                     int isa, int nthreads, int *status);
+ptrdiff_t pf_fit_f32(const float *x, const float *y, ptrdiff_t n, int degree,
+                     double *coef, double lr, ptrdiff_t epochs, double *losses,
+                     int isa, int nthreads, int *status);
+
+/*
+ * One pass: sums[0] = sum (p(x_i) - y_i)^2 and sums[1 + k] = sum (p(x_i) - y_i) x_i^k
+ * for k = 0..degree (half the gradient).  Returns PF_OK or PF_NOMEM.
+ */
+int pf_sums_f64(const double *x, const double *y, ptrdiff_t n, int degree,
+                const double *coef, int isa, int nthreads, double *sums);
+int pf_sums_f32(const float *x, const float *y, ptrdiff_t n, int degree,
+                const double *coef, int isa, int nthreads, double *sums);
+
+/* Index of the first NaN or infinity in a[0..n-1], or -1 if all are finite. */
+ptrdiff_t pf_first_nonfinite_f64(const double *a, ptrdiff_t n);
+ptrdiff_t pf_first_nonfinite_f32(const float *a, ptrdiff_t n);
+
+#endif
