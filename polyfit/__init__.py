@@ -1,0 +1,32 @@
+"""polyfit: polynomial fitting by full-batch gradient descent, compiled.
+
+>>> import numpy as np, polyfit
+>>> x = np.linspace(-np.pi, np.pi, 2000)
+>>> result = polyfit.fit(x, np.sin(x), degree=3, seed=0)
+>>> print(result)  # doctest: +SKIP
+y = 0.0488... + 0.8543... x + -0.0084... x^2 + -0.0929... x^3
+"""
+
+try:
+    from . import _kernels
+except ImportError as exc:  # no pure-Python fallback for fit: say how to build
+    raise ImportError(
+        "polyfit's compiled extension (polyfit._kernels) is missing or broken "
+        f"({exc}). Install polyfit with pip so it is compiled, e.g. "
+        "'pip install .' or 'pip install -e .' in the checkout (needs a C compiler); "
+        "in a source checkout, 'python setup.py build_ext --inplace' builds it in place."
+    ) from exc
+
+from ._errors import DivergenceError
+from ._fit import fit
+from ._result import FitResult
+from ._config import show_config
+
+__all__ = ["DivergenceError", "FitResult", "fit", "show_config", "__version__"]
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    __version__ = _version("polyfit")
+except PackageNotFoundError:  # an in-place build that was never installed
+    __version__ = "0+unknown"

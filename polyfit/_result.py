@@ -1,0 +1,84 @@
+"""FitResult: what polyfit.fit and polyfit.reference.fit return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.polynomial import Polynomial
+
+
+def _frozen(values: Any) -> np.ndarray:
+    array = np.array(values, dtype=np.float64)  # always a copy the caller cannot reach
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class FitResult:
+    """A trained polynomial y = c0 + c1 x + ... + cd x^d and its training history.
+
+    Attributes
+    ----------
+    coef : numpy.ndarray, shape (degree + 1,)
+        The coefficients, lowest power first (the tutorial's a, b, c, d), read-only.
+    losses : numpy.ndarray, shape (epochs_run,)
+        ``losses[t]`` is the sum of squared errors at the start of epoch t, before
+        that epoch's update; ``losses[99::100]`` are the numbers the tutorial prints.
+    loss : float
+        The sum of squared errors of `coef` itself (one more pass over the data).
+    degree : int
+    lr : float
+        The learning rate used.
+    epochs : int
+        The epochs asked for.
+    epochs_run : int
+        The epochs actually run: fewer than `epochs` only if the callback
+        returned False to stop early.
+    """
+
+    coef: np.ndarray
+    losses: np.ndarray
+    loss: float
+    degree: int
+    lr: float
+    epochs: int
+    epochs_run: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "coef", _frozen(self.coef))
+        object.__setattr__(self, "losses", _frozen(self.losses))
+        object.__setattr__(self, "loss", float(self.loss))
+
+    def predict(self, x: Any) -> Any:
+        """Evaluate the polynomial at x (any shape) with the compiled kernel.
+
+        Returns a float64 array of x's shape, or a numpy float for a scalar x.
+        NaN and infinity in x propagate, as in numpy.polynomial.
+        """
+        from . import _kernels  # imported here so polyfit.reference stays kernel-free
+
+        array = np.asarray(x)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"x must contain real numbers, got dtype {array.dtype}")
+        flat = np.ascontiguousarray(array, dtype=np.float64).reshape(-1)
+        out = np.empty_like(flat)
+        _kernels.evaluate(flat, self.coef, out)
+        return out.reshape(array.shape) if array.ndim else out[0]
+
+    __call__ = predict
+
+    def to_polynomial(self) -> Polynomial:
+        """The same polynomial as a numpy.polynomial.Polynomial."""
+        return Polynomial(self.coef.copy())
+
+    def __str__(self) -> str:
+        """'y = c0 + c1 x + c2 x^2 + ...', each number as the tutorial's f-string prints it."""
+        terms = [f"{float(c)}" + ("" if k == 0 else " x" if k == 1 else f" x^{k}")
+                 for k, c in enumerate(self.coef)]
+        return "y = " + " + ".join(terms)
+
+    def __repr__(self) -> str:
+        return (f"FitResult(degree={self.degree}, loss={self.loss!r}, lr={self.lr!r}, "
+                f"epochs={self.epochs}, epochs_run={self.epochs_run}, coef={self.coef!r})")

@@ -1,0 +1,149 @@
+"""Checks and conversions shared by polyfit.fit and polyfit.reference.fit.
+
+Everything the compiled kernel relies on is established here, once, with a
+message that names the argument: 1-D C-contiguous float32/float64 data of equal
+length >= 1, an int degree >= 0, a finite lr > 0, finite starting coefficients.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Settings:
+    degree: int
+    lr: float
+    epochs: int
+    log_every: int
+    callback: Callable[[int, float, np.ndarray], Any] | None
+
+
+def as_int(value: object, name: str, minimum: int) -> int:
+    """value as an int >= minimum; bool and non-integral numbers are refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def as_positive_float(value: object, name: str) -> float:
+    """value as a finite float > 0; bool and non-real values are refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    result = float(value)
+    if not math.isfinite(result) or result <= 0.0:
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    return result
+
+
+def settings(degree: object, lr: object, epochs: object, log_every: object,
+             callback: object) -> Settings:
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    return Settings(
+        degree=as_int(degree, "degree", 0),
+        lr=as_positive_float(lr, "lr"),
+        epochs=as_int(epochs, "epochs", 0),
+        log_every=as_int(log_every, "log_every", 1),
+        callback=callback,  # type: ignore[arg-type]
+    )
+
+
+def as_threads(threads: object) -> int | None:
+    """None (choose automatically) or an int >= 1."""
+    return None if threads is None else as_int(threads, "threads", 1)
+
+
+def as_samples(values: object, name: str, keep_float32: bool) -> np.ndarray:
+    """values as a 1-D C-contiguous float64 array (float32 kept if asked).
+
+    Integers and bools become float64 (bools as 0 and 1); float16 and
+    longdouble become float64.  Complex, text, dates and objects that are not
+    real numbers are refused.  The caller's array is never written to.
+    """
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be a 1-D array of real numbers, got {type(values).__name__}")
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a 1-D array of real numbers: {exc}") from None
+    kind = array.dtype.kind
+    if kind == "O":
+        if any(item is None for item in array.flat):
+            raise TypeError(f"{name} must contain only real numbers; it contains None")
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must contain only real numbers: {exc}") from None
+    elif kind == "c":
+        raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")
+    elif kind not in "biuf":
+        raise TypeError(f"{name} must contain real numbers, got dtype {array.dtype}")
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {array.shape}")
+    dtype = np.float32 if keep_float32 and array.dtype == np.float32 else np.float64
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+def samples(x: object, y: object, keep_float32: bool) -> tuple[np.ndarray, np.ndarray]:
+    """x and y as equal-length, non-empty, 1-D contiguous arrays of one dtype."""
+    x_array = as_samples(x, "x", keep_float32)
+    y_array = as_samples(y, "y", keep_float32)
+    if x_array.shape[0] != y_array.shape[0]:
+        raise ValueError(
+            f"x and y must have the same length, got {x_array.shape[0]} and {y_array.shape[0]}"
+        )
+    if x_array.shape[0] == 0:
+        raise ValueError("x and y must not be empty")
+    if x_array.dtype != y_array.dtype:  # one float32, one float64: train on float64
+        x_array = x_array.astype(np.float64)
+        y_array = y_array.astype(np.float64)
+    return x_array, y_array
+
+
+def require_finite(array: np.ndarray, name: str, index: int) -> None:
+    """Raise if index (of the first non-finite value, or -1) points at one."""
+    if index >= 0:
+        raise ValueError(f"{name} must be finite; {name}[{index}] is {array[index]}")
+
+
+def first_nonfinite(array: np.ndarray) -> int:
+    """numpy's answer to: where is the first NaN or infinity (-1 if none)."""
+    bad = np.flatnonzero(~np.isfinite(array))
+    return int(bad[0]) if bad.size else -1
+
+
+def initial_coef(init: object, seed: object, degree: int) -> np.ndarray:
+    """A fresh float64 array of degree + 1 finite starting coefficients.
+
+    init, when given, is copied (and seed is not used); otherwise the start is
+    numpy.random.default_rng(seed).standard_normal(degree + 1).
+    """
+    if init is None:
+        try:
+            rng = np.random.default_rng(seed)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"seed must be None, an int or a numpy Generator: {exc}") from None
+        return rng.standard_normal(degree + 1)
+    coef = as_samples(init, "init", keep_float32=False).copy()
+    if coef.shape[0] != degree + 1:
+        raise ValueError(
+            f"init must have degree + 1 = {degree + 1} coefficients, got {coef.shape[0]}"
+        )
+    require_finite(coef, "init", first_nonfinite(coef))
+    return coef
+
+
+def continue_after(settings: Settings, epoch: int, loss: float, coef: np.ndarray) -> bool:
+    """Call the callback if epoch is a log point; False if it asked to stop."""
+    if settings.callback is None or epoch % settings.log_every != settings.log_every - 1:
+        return True
+    return settings.callback(epoch, loss, coef.copy()) is not False

@@ -1,0 +1,81 @@
+"""The tutorial's numpy algorithm, generalised to any degree: the oracle.
+
+This is the loop of the PyTorch tutorial "Warm-up: numpy" written with the same
+array expressions, one Python iteration per epoch.  The tests compare
+polyfit.fit against it, and the benchmarks measure against it.  It never uses
+the compiled kernel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _validation
+from ._errors import DivergenceError
+from ._result import FitResult
+
+
+def _forward(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """c0 + c1 * x + c2 * x**2 + ..., added left to right as the tutorial does."""
+    y_pred = np.full_like(x, coef[0])
+    for k in range(1, coef.shape[0]):
+        y_pred = y_pred + coef[k] * x**k
+    return y_pred
+
+
+def fit(
+    x: ArrayLike,
+    y: ArrayLike,
+    degree: int = 3,
+    *,
+    lr: float = 1e-6,
+    epochs: int = 2000,
+    init: ArrayLike | None = None,
+    seed: Any = None,
+    log_every: int = 100,
+    callback: Callable[[int, float, np.ndarray], Any] | None = None,
+    threads: int | None = None,
+) -> FitResult:
+    """Fit like polyfit.fit, with numpy array expressions (slow, plain, exact).
+
+    Same arguments, checks and result as polyfit.fit; data are always used as
+    float64 and `threads` is checked but has no effect.
+    """
+    settings = _validation.settings(degree, lr, epochs, log_every, callback)
+    _validation.as_threads(threads)
+    x, y = _validation.samples(x, y, keep_float32=False)
+    _validation.require_finite(x, "x", _validation.first_nonfinite(x))
+    _validation.require_finite(y, "y", _validation.first_nonfinite(y))
+    coef = _validation.initial_coef(init, seed, settings.degree)
+    powers = range(settings.degree + 1)
+    losses = np.empty(settings.epochs)
+    epochs_run = settings.epochs
+
+    with np.errstate(all="ignore"):  # overflow is reported as DivergenceError
+        for t in range(settings.epochs):
+            # Forward pass: compute predicted y
+            y_pred = _forward(coef, x)
+            loss = np.square(y_pred - y).sum()
+            if not np.isfinite(loss):
+                raise DivergenceError(t, settings.lr, coef)
+            losses[t] = loss
+            # Backprop to compute the gradients of the coefficients
+            grad_y_pred = 2.0 * (y_pred - y)
+            grad = np.array([(grad_y_pred * x**k).sum() for k in powers])
+            # Update weights
+            updated = coef - settings.lr * grad
+            if not np.isfinite(updated).all():
+                raise DivergenceError(t, settings.lr, coef)
+            coef = updated
+            if not _validation.continue_after(settings, t, float(loss), coef):
+                epochs_run = t + 1
+                break
+        final_loss = np.square(_forward(coef, x) - y).sum()
+
+    return FitResult(coef=coef, losses=losses[:epochs_run], loss=final_loss,
+                     degree=settings.degree, lr=settings.lr, epochs=settings.epochs,
+                     epochs_run=epochs_run)
