@@ -1,0 +1,38 @@
+import math
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def tutorial_data():
+    """The tutorial's problem: y = sin(x) on 2000 points in [-pi, pi]."""
+    x = np.linspace(-math.pi, math.pi, 2000)
+    return x, np.sin(x)
+
+
+def stable_lr(x, degree, fraction=0.5):
+    """A step below the stability limit 1 / lambda_max(2 G), G_jk = sum x^(j+k)."""
+    powers = np.vander(np.asarray(x, dtype=np.float64), degree + 1, increasing=True)
+    lam = np.linalg.eigvalsh(2.0 * powers.T @ powers).max()
+    return fraction / lam
+
+
+def assert_same_fit(result, expected, rtol=1e-9):
+    """coef and every loss agree to rtol.
+
+    A loss also gets an absolute allowance of 1e-12 sqrt(loss_t loss_0) +
+    1e-28 loss_0: rounding puts an error d of about eps |y_i| on each residual,
+    so the loss carries an absolute error of about 2 eps sqrt(loss_t loss_0)
+    (from 2 r d) plus eps^2 loss_0 (from d^2), whatever its size.  The allowance
+    is ~2500 times that, and below rtol unless the loss has fallen beneath 1e-6
+    of where it started (an interpolating fit).
+    """
+    assert result.epochs_run == expected.epochs_run
+    np.testing.assert_allclose(result.coef, expected.coef, rtol=rtol, atol=0)
+    start = expected.losses[0] if expected.losses.size else expected.loss
+    for actual, desired in [(result.losses, expected.losses), (result.loss, expected.loss)]:
+        allowance = (rtol * np.abs(desired) + 1e-12 * np.sqrt(np.abs(desired) * start)
+                     + 1e-28 * start)
+        excess = np.abs(np.asarray(actual) - desired) - allowance
+        assert np.all(excess <= 0), f"losses differ beyond tolerance: {np.max(excess)}"

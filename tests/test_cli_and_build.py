@@ -1,0 +1,104 @@
+"""python -m polyfit, the import guard, the instruction sets and show_config."""
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import assert_same_fit
+
+import polyfit
+import polyfit.reference
+
+
+def run_python(code_or_args, env_extra=None):
+    env = dict(os.environ, **(env_extra or {}))
+    args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
+
+
+def test_demo_prints_the_tutorial_trace():
+    done = run_python(["-m", "polyfit", "--seed", "5"])
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 21
+    x = np.linspace(-math.pi, math.pi, 2000)
+    expected = polyfit.reference.fit(x, np.sin(x), seed=5)
+    for t, line in zip(range(99, 2000, 100), lines):
+        epoch, loss = line.split(" ")
+        assert int(epoch) == t
+        assert float(loss) == pytest.approx(expected.losses[t], rel=1e-9)
+    match = re.fullmatch(r"Result: y = (\S+) \+ (\S+) x \+ (\S+) x\^2 \+ (\S+) x\^3", lines[-1])
+    assert match, lines[-1]
+    np.testing.assert_allclose([float(v) for v in match.groups()], expected.coef, rtol=1e-9)
+
+
+def test_demo_options_and_errors():
+    done = run_python(["-m", "polyfit", "--seed", "1", "--degree", "1", "--epochs", "250",
+                       "--lr", "1e-5"])
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == ["99", "199"]
+    assert re.fullmatch(r"Result: y = \S+ \+ \S+ x", lines[-1])
+    diverged = run_python(["-m", "polyfit", "--lr", "1"])
+    assert diverged.returncode == 3 and "smaller lr" in diverged.stderr
+    bad = run_python(["-m", "polyfit", "--degree", "-2"])
+    assert bad.returncode == 2 and "degree" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_import_fails_loudly_without_the_extension():
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'polyfit._kernels':\n"
+        "            raise ImportError('simulated: no compiled extension')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import polyfit\n"
+    )
+    done = run_python(code)
+    assert done.returncode != 0
+    assert "ImportError" in done.stderr
+    assert "compiled extension" in done.stderr and "pip install" in done.stderr
+
+
+def test_baseline_instruction_set_agrees_with_the_reference(tutorial_data):
+    """The plain fallback path (no AVX2), forced through POLYFIT_ISA."""
+    code = (
+        "import json, math, numpy as np, polyfit\n"
+        "x = np.linspace(-math.pi, math.pi, 2000)\n"
+        "r = polyfit.fit(x, np.sin(x), seed=8)\n"
+        "print(json.dumps([polyfit.show_config(mode='dicts')['instruction_set'],"
+        " r.coef.tolist(), r.losses.tolist(), r.loss]))\n"
+    )
+    done = run_python(code, {"POLYFIT_ISA": "baseline"})
+    assert done.returncode == 0, done.stderr
+    isa, coef, losses, loss = json.loads(done.stdout)
+    assert isa == "baseline"
+    x, y = tutorial_data
+    expected = polyfit.reference.fit(x, y, seed=8)
+    result = polyfit.FitResult(coef=coef, losses=losses, loss=loss, degree=3, lr=1e-6,
+                               epochs=2000, epochs_run=2000)
+    assert_same_fit(result, expected)
+
+
+def test_unknown_instruction_set_is_refused():
+    done = run_python("import polyfit", {"POLYFIT_ISA": "sse9"})
+    assert done.returncode != 0 and "POLYFIT_ISA" in done.stderr
+
+
+def test_show_config(capsys):
+    info = polyfit.show_config(mode="dicts")
+    assert info["instruction_set"] in info["instruction_sets_supported"]
+    assert "baseline" in info["instruction_sets_supported"]
+    assert isinstance(info["openmp"], bool) and info["max_threads"] >= 1
+    assert polyfit.show_config() is None
+    printed = capsys.readouterr().out
+    assert f"instruction_set              {info['instruction_set']}" in printed
+    with pytest.raises(ValueError, match="mode"):
+        polyfit.show_config(mode="json")
