@@ -52,6 +52,14 @@ def resolve_threads(threads: int | None, n: int) -> int:
     return int(_kernels.max_threads()) if n >= THREADS_MIN_SAMPLES else 1
 
 
+def _diverged(x: np.ndarray, y: np.ndarray, epoch: int, lr: float,
+              coef: np.ndarray) -> DivergenceError:
+    """The error for a non-finite loss: bad data (ValueError, raised) or divergence."""
+    _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
+    _validation.require_finite(y, "y", _kernels.first_nonfinite(y))
+    return DivergenceError(epoch, lr, coef)
+
+
 def fit(
     x: ArrayLike,
     y: ArrayLike,
@@ -137,8 +145,10 @@ def fit(
     settings = _validation.settings(degree, lr, epochs, log_every, callback)
     threads = _validation.as_threads(threads)
     x, y = _validation.samples(x, y, keep_float32=True)
-    _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
-    _validation.require_finite(y, "y", _kernels.first_nonfinite(y))
+    if settings.degree == 0:  # x never enters a constant's loss, so check it now
+        _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
+    # Otherwise a NaN or infinity in the data makes the first loss non-finite;
+    # the data are scanned only then (_diverged), which saves two passes.
     coef = _validation.initial_coef(init, seed, settings.degree)
     n = x.shape[0]
     nthreads = resolve_threads(threads, n)
@@ -153,12 +163,14 @@ def fit(
         completed, status = _kernels.run_epochs(x, y, coef, settings.lr, losses[t:end],
                                                 ISA, nthreads)
         if status == _kernels.STATUS_DIVERGED:
-            raise DivergenceError(t + completed, settings.lr, coef)
+            raise _diverged(x, y, t + completed, settings.lr, coef)
         t = end
         if not _validation.continue_after(settings, t - 1, float(losses[t - 1]), coef):
             break
 
     final = np.empty(settings.degree + 2)
     _kernels.sums(x, y, coef, final, ISA, nthreads)
+    if not np.isfinite(final[0]):
+        raise _diverged(x, y, t, settings.lr, coef)
     return FitResult(coef=coef, losses=losses[:t], loss=final[0], degree=settings.degree,
                      lr=settings.lr, epochs=settings.epochs, epochs_run=t)

@@ -96,16 +96,39 @@ def test_divergence_on_the_tutorial_problem(tutorial_data):
 
 def test_divergence_reports_the_last_finite_coefficients():
     x = np.linspace(-2, 2, 50)
+    seen = []
     with pytest.raises(polyfit.DivergenceError) as caught:
-        polyfit.fit(x, x**3, 3, lr=0.5, init=[0.0, 0.0, 0.0, 1.0])
+        polyfit.fit(x, x**3, 3, lr=0.5, init=[0.0, 0.0, 0.0, 1.0], log_every=1,
+                    callback=lambda t, loss, coef: seen.append((t, coef)))
     error = caught.value
-    # the coefficients the failing epoch started from: one epoch fewer is finite
-    before = polyfit.fit(x, x**3, 3, lr=0.5, init=[0.0, 0.0, 0.0, 1.0], epochs=error.epoch)
-    np.testing.assert_array_equal(error.coef, before.coef)
+    # the coefficients the failing epoch started from: those after the epoch before
+    assert seen[-1][0] == error.epoch - 1
+    np.testing.assert_array_equal(error.coef, seen[-1][1])
 
 
 def test_overflowing_powers_raise_divergence():
     x = np.array([1e200, -1e200, 1.0])
     with pytest.raises(polyfit.DivergenceError) as caught:
         polyfit.fit(x, [0.0, 0.0, 0.0], 3, init=[0.0, 0.0, 0.0, 1.0])
+    assert caught.value.epoch == 0
+
+
+@pytest.mark.parametrize("degree", [0, 1, 3])
+@pytest.mark.parametrize("epochs", [0, 1, 100])
+@pytest.mark.parametrize("where", ["x", "y"])
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_data_found_for_every_degree_and_epoch_count(degree, epochs, where, bad):
+    """fit scans the data only when a loss turns non-finite (or x for degree 0):
+    every combination still names the argument and the index."""
+    x = np.linspace(-1, 1, 5000)
+    y = np.cos(x)
+    target = x if where == "x" else y
+    target[4321] = bad
+    with pytest.raises(ValueError, match=rf"{where} must be finite; {where}\[4321\]"):
+        polyfit.fit(x, y, degree, lr=1e-5, epochs=epochs, init=np.zeros(degree + 1))
+
+
+def test_overflow_at_the_start_with_zero_epochs_is_divergence():
+    with pytest.raises(polyfit.DivergenceError) as caught:
+        polyfit.fit([1e300, 2.0], [0.0, 0.0], 2, epochs=0, init=[0.0, 0.0, 1.0])
     assert caught.value.epoch == 0
