@@ -1,0 +1,305 @@
+"""polyfit's benchmark: every case timed side by side in one process.
+
+    python benchmarks/run.py                # the full run (a few minutes)
+    python benchmarks/run.py --quick        # a smoke run with small sizes (CI)
+
+Prints a table of medians and ratios, and writes results.json and results.png
+(the chart needs matplotlib) into --out.  The cases are interleaved: each repeat
+times every case once, so a noisy neighbour slows all of them alike and the
+ratios stay honest.  torch and numba loops run where those are installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import polyfit
+import polyfit.reference
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info = polyfit.show_config(mode="dicts")
+    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"numpy {np.__version__}, polyfit {polyfit.__version__} "
+            f"({info['instruction_set']}, OpenMP {'on' if info['openmp'] else 'off'})")
+
+
+# ------------------------------------------------------------ other loops
+
+
+def numba_loop() -> Callable[..., None] | None:
+    """The tutorial's loop (degree 3) compiled by numba with fastmath, if installed."""
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(fastmath=True)
+    def loop(x, y, coef, lr, epochs, losses):  # pragma: no cover - compiled
+        for t in range(epochs):
+            loss = g0 = g1 = g2 = g3 = 0.0
+            for i in range(x.shape[0]):
+                xi = x[i]
+                r = coef[0] + xi * (coef[1] + xi * (coef[2] + xi * coef[3])) - y[i]
+                loss += r * r
+                g0 += r
+                g1 += r * xi
+                g2 += r * xi * xi
+                g3 += r * xi * xi * xi
+            losses[t] = loss
+            coef[0] -= lr * 2.0 * g0
+            coef[1] -= lr * 2.0 * g1
+            coef[2] -= lr * 2.0 * g2
+            coef[3] -= lr * 2.0 * g3
+
+    def run(x, y, init, lr, epochs):
+        loop(x, y, np.array(init), lr, epochs, np.empty(epochs))
+
+    run(np.zeros(8), np.zeros(8), np.zeros(4), 1e-6, 2)  # compile outside the timing
+    return run
+
+
+def torch_loop() -> Callable[..., None] | None:
+    """The same loop with torch tensors on the CPU, if torch is installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+
+    def run(x, y, init, lr, epochs):
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        a, b, c, d = (torch.tensor(v, dtype=torch.float64) for v in init)
+        for _ in range(epochs):
+            y_pred = a + b * xt + c * xt**2 + d * xt**3
+            (y_pred - yt).pow(2).sum()
+            grad_y_pred = 2.0 * (y_pred - yt)
+            a = a - lr * grad_y_pred.sum()
+            b = b - lr * (grad_y_pred * xt).sum()
+            c = c - lr * (grad_y_pred * xt**2).sum()
+            d = d - lr * (grad_y_pred * xt**3).sum()
+
+    return run
+
+
+# ---------------------------------------------------------------- timing
+
+
+def timed_side_by_side(cases: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each case; every repeat runs all cases once, in turn."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for call in cases.values():  # warm up: imports, thread pools, page faults
+        call()
+    for _ in range(repeat):
+        for name, call in cases.items():
+            start = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def stable_lr(x: np.ndarray, degree: int) -> float:
+    powers = np.vander(x, degree + 1, increasing=True)
+    return 0.5 / float(np.linalg.eigvalsh(2.0 * powers.T @ powers).max())
+
+
+def tutorial_case(repeat: int) -> dict[str, object]:
+    x = np.linspace(-math.pi, math.pi, 2000)
+    y = np.sin(x)
+    init = np.random.default_rng(0).standard_normal(4)
+    cases: dict[str, Callable[[], object]] = {
+        "reference.fit (numpy)": lambda: polyfit.reference.fit(x, y, init=init),
+        "polyfit.fit": lambda: polyfit.fit(x, y, init=init),
+    }
+    others = {"numba fastmath loop": numba_loop(), "torch loop (CPU)": torch_loop()}
+    for name, loop in others.items():
+        if loop is not None:
+            cases[name] = (lambda loop=loop: loop(x, y, init, 1e-6, 2000))
+    times = timed_side_by_side(cases, repeat)
+    ratios = {"reference / fit": times["reference.fit (numpy)"] / times["polyfit.fit"]}
+    if "numba fastmath loop" in times:
+        ratios["fit / numba fastmath"] = times["polyfit.fit"] / times["numba fastmath loop"]
+    if "torch loop (CPU)" in times:
+        ratios["torch / fit"] = times["torch loop (CPU)"] / times["polyfit.fit"]
+    return {"name": "tutorial: n=2000, degree 3, 2000 epochs", "times": times, "ratios": ratios}
+
+
+def degree8_case(repeat: int, n: int = 2000, epochs: int = 2000) -> dict[str, object]:
+    x = np.linspace(-1.0, 1.0, n)
+    y = np.sin(math.pi * x)
+    init = np.random.default_rng(1).standard_normal(9)
+    lr = stable_lr(x, 8)
+    times = timed_side_by_side({
+        "reference.fit (numpy)": lambda: polyfit.reference.fit(x, y, 8, lr=lr, epochs=epochs,
+                                                               init=init),
+        "polyfit.fit": lambda: polyfit.fit(x, y, 8, lr=lr, epochs=epochs, init=init),
+    }, repeat)
+    return {"name": f"degree 8: n={n}, {epochs} epochs", "times": times,
+            "ratios": {"reference / fit": times["reference.fit (numpy)"] / times["polyfit.fit"]}}
+
+
+def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1.0, 1.0, n)
+    y = np.sin(3.0 * x) + 0.1 * rng.standard_normal(n)
+    x32, y32 = x.astype(np.float32), y.astype(np.float32)
+    init = rng.standard_normal(4)
+    lr = 0.5 / (2.0 * n * 4)
+
+    def fit(data_x, data_y, threads, epochs=epochs):
+        return lambda: polyfit.fit(data_x, data_y, 3, lr=lr, epochs=epochs, init=init,
+                                   threads=threads)
+
+    times = timed_side_by_side({
+        "numpy: x.sum() + y.sum()": lambda: (x.sum(), y.sum()),
+        "fit float64, threads=1": fit(x, y, 1),
+        "fit float64, threads=2": fit(x, y, 2),
+        "fit float32, threads=1": fit(x32, y32, 1),
+        "fit float32, threads=2": fit(x32, y32, 2),
+        "fit float64, threads=1, 0 epochs": fit(x, y, 1, 0),
+        "fit float64, threads=2, 0 epochs": fit(x, y, 2, 0),
+    }, repeat)
+    read = times["numpy: x.sum() + y.sum()"]
+    # An epoch is what one more epoch adds to a fit; the 0-epoch fit is the
+    # checks and the final loss pass that every fit does once.
+    epoch = {t: (times[f"fit float64, threads={t}"] - times[f"fit float64, threads={t}, 0 epochs"])
+             / epochs for t in (1, 2)}
+    return {"name": f"large: n={n:,}, degree 3, {epochs} epochs", "times": times,
+            "ratios": {
+                "epoch (threads=1) / numpy read": epoch[1] / read,
+                "epoch (threads=2) / numpy read": epoch[2] / read,
+                "fit threads=1 / threads=2": times["fit float64, threads=1"]
+                / times["fit float64, threads=2"],
+                "fit float64 / float32 (threads=1)": times["fit float64, threads=1"]
+                / times["fit float32, threads=1"],
+                "fit float64 / float32 (threads=2)": times["fit float64, threads=2"]
+                / times["fit float32, threads=2"],
+            }}
+
+
+PEAK_PROBE = """
+import sys, numpy as np, polyfit
+
+def status(field):  # kB figures from /proc/self/status (Linux)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field))
+
+n = int(sys.argv[1])
+x = np.random.default_rng(0).uniform(-1, 1, n)
+y = np.sin(x)
+polyfit.fit(x[:1000], y[:1000], 3, epochs=1, seed=0)   # warm up imports and the kernel
+with open("/proc/self/clear_refs", "w") as f:            # reset the peak (VmHWM) to now
+    f.write("5")
+before = status("VmRSS:")
+polyfit.fit(x, y, 3, lr=1e-9, epochs=20, seed=0)
+print(before, status("VmHWM:"))
+"""
+
+
+def peak_memory_case(n: int) -> dict[str, object] | None:
+    """The peak resident memory a fit adds on top of its data, in a fresh process."""
+    if not sys.platform.startswith("linux"):
+        return None  # needs /proc/self/clear_refs to reset the peak
+    done = subprocess.run([sys.executable, "-c", PEAK_PROBE, str(n)], capture_output=True,
+                          text=True, check=True)
+    before, peak = (int(v) for v in done.stdout.split())
+    data = 2 * n * 8
+    return {"name": f"peak memory: fit on n={n:,} float64 samples",
+            "bytes": {"x and y": data, "peak rise during fit": peak - before},
+            "ratios": {"peak rise / input": (peak - before) / data}}
+
+
+# ---------------------------------------------------------------- output
+
+
+def table(results: list[dict[str, object]]) -> str:
+    lines = []
+    for case in results:
+        lines.append(f"\n{case['name']}")
+        for name, seconds in case.get("times", {}).items():  # type: ignore[union-attr]
+            lines.append(f"  {name:38s} {seconds * 1e3:12.3f} ms")
+        for name, value in case.get("bytes", {}).items():  # type: ignore[union-attr]
+            lines.append(f"  {name:38s} {value / 2**20:12.1f} MiB")
+        for name, ratio in case["ratios"].items():  # type: ignore[union-attr]
+            lines.append(f"  {name:38s} {ratio:12.2f} x")
+    return "\n".join(lines)
+
+
+def chart(results: list[dict[str, object]], path: Path) -> bool:
+    try:
+        import matplotlib
+    except ImportError:
+        return False
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    timed = [case for case in results if "times" in case]
+    fig, axes = plt.subplots(len(timed), 1, figsize=(9, 2.2 + 1.4 * len(timed) * 2))
+    for ax, case in zip(np.atleast_1d(axes), timed):
+        names = list(case["times"])  # type: ignore[arg-type]
+        values = [v * 1e3 for v in case["times"].values()]  # type: ignore[union-attr]
+        ax.barh(names, values, color="tab:blue")
+        ax.set_xscale("log")
+        ax.set_xlabel("median time (ms, log scale)")
+        ax.set_title(str(case["name"]), fontsize=10)
+        for y, value in enumerate(values):
+            ax.text(value, y, f" {value:.3g}", va="center", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (smoke)")
+    parser.add_argument("--repeat", type=int, default=None, help="repeats of the fast cases")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results",
+                        help="folder for results.json and results.png")
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (2 if args.quick else 15)
+    large_n, large_repeat = (200_000, 2) if args.quick else (10_000_000, 7)
+
+    results = [
+        tutorial_case(repeat),
+        degree8_case(max(1, repeat // 3), epochs=100 if args.quick else 2000),
+        large_case(large_n, 20, large_repeat),
+    ]
+    peak = peak_memory_case(large_n)
+    if peak is not None:
+        results.append(peak)
+    text = f"machine: {machine()}\ncommand: python {' '.join(sys.argv)}\n" + table(results)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {"machine": machine(), "command": sys.argv, "quick": args.quick,
+              "results": results}
+    (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    if chart(results, args.out / "results.png"):
+        print(f"\nwrote {args.out / 'results.json'} and {args.out / 'results.png'}")
+    else:
+        print(f"\nwrote {args.out / 'results.json'} (no chart: matplotlib is not installed)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
