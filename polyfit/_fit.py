@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -13,11 +14,6 @@ from numpy.typing import ArrayLike
 from . import _kernels, _validation
 from ._errors import DivergenceError
 from ._result import FitResult
-
-# One kernel call does at most about this many sample x coefficient products
-# (~10 ms of work), so Ctrl-C and callbacks are seen between calls while the
-# per-call overhead stays negligible.
-WORK_PER_CALL = 1 << 24
 
 # With threads=None, use all cores from this many samples on (below it the
 # per-epoch thread synchronisation costs more than the second core gains).
@@ -153,15 +149,17 @@ def fit(
     n = x.shape[0]
     nthreads = resolve_threads(threads, n)
     losses = np.empty(settings.epochs)
-    per_call = max(1, WORK_PER_CALL // (n * (settings.degree + 2)))
+    # The kernel runs Python's signal handlers every ~20 ms, so Ctrl-C stops even
+    # a single long epoch; handlers run only on the main thread.
+    poll = threading.current_thread() is threading.main_thread()
 
     t = 0
     while t < settings.epochs:
-        end = min(settings.epochs, t + per_call)
-        if settings.callback is not None:  # stop where the next callback is due
+        end = settings.epochs
+        if settings.callback is not None:  # return to Python where a callback is due
             end = min(end, (t // settings.log_every + 1) * settings.log_every)
         completed, status = _kernels.run_epochs(x, y, coef, settings.lr, losses[t:end],
-                                                ISA, nthreads)
+                                                ISA, nthreads, poll)
         if status == _kernels.STATUS_DIVERGED:
             raise _diverged(x, y, t + completed, settings.lr, coef)
         t = end
@@ -169,7 +167,7 @@ def fit(
             break
 
     final = np.empty(settings.degree + 2)
-    _kernels.sums(x, y, coef, final, ISA, nthreads)
+    _kernels.sums(x, y, coef, final, ISA, nthreads, poll)
     if not np.isfinite(final[0]):
         raise _diverged(x, y, t, settings.lr, coef)
     return FitResult(coef=coef, losses=losses[:t], loss=final[0], degree=settings.degree,

@@ -5,10 +5,15 @@
 # setup.py.
 from cython cimport floating
 
+cdef extern from "Python.h":
+    int PyErr_CheckSignals()  # declared without an except clause: we test it
+
 cdef extern from "pf_kernel.h" nogil:
+    ctypedef int (*pf_interrupt_fn)() noexcept nogil
     int PF_OK
     int PF_DIVERGED
     int PF_NOMEM
+    int PF_INTERRUPTED
     int PF_ISA_BASELINE
     int PF_ISA_AVX2
     int PF_BLOCK
@@ -19,14 +24,16 @@ cdef extern from "pf_kernel.h" nogil:
     int pf_max_threads()
     Py_ssize_t pf_fit_f64(const double *x, const double *y, Py_ssize_t n, int degree,
                           double *coef, double lr, Py_ssize_t epochs, double *losses,
-                          int isa, int nthreads, int *status)
+                          int isa, int nthreads, pf_interrupt_fn interrupt, int *status)
     Py_ssize_t pf_fit_f32(const float *x, const float *y, Py_ssize_t n, int degree,
                           double *coef, double lr, Py_ssize_t epochs, double *losses,
-                          int isa, int nthreads, int *status)
+                          int isa, int nthreads, pf_interrupt_fn interrupt, int *status)
     int pf_sums_f64(const double *x, const double *y, Py_ssize_t n, int degree,
-                    const double *coef, int isa, int nthreads, double *sums)
+                    const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
+                    double *sums)
     int pf_sums_f32(const float *x, const float *y, Py_ssize_t n, int degree,
-                    const double *coef, int isa, int nthreads, double *sums)
+                    const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
+                    double *sums)
     Py_ssize_t pf_first_nonfinite_f64(const double *a, Py_ssize_t n)
     Py_ssize_t pf_first_nonfinite_f32(const float *a, Py_ssize_t n)
 
@@ -35,6 +42,30 @@ STATUS_DIVERGED = PF_DIVERGED
 BLOCK = PF_BLOCK
 LANES = PF_LANES
 ISA_NAMES = {PF_ISA_BASELINE: "baseline", PF_ISA_AVX2: "avx2"}
+
+
+cdef int signals_pending() noexcept nogil:
+    """Run Python's signal handlers (Ctrl-C); nonzero if one raised.
+
+    The kernel calls this about every 20 ms from the thread that called it,
+    which must be Python's main thread for handlers to run.  The exception the
+    handler raised stays set; raise_pending() hands it to Python afterwards.
+    """
+    with gil:
+        return PyErr_CheckSignals() != 0
+
+
+cdef int raise_pending() except -1:
+    """Propagate the exception a signal handler left set (see signals_pending)."""
+    return -1
+
+
+cdef int check_status(int status) except -1:
+    if status == PF_NOMEM:
+        raise MemoryError("polyfit: out of memory for the block sums")
+    if status == PF_INTERRUPTED:
+        raise_pending()
+    return 0
 
 
 def isa_supported(int isa):
@@ -58,38 +89,46 @@ def max_threads():
 
 
 def run_epochs(const floating[::1] x, const floating[::1] y, double[::1] coef,
-               double lr, double[::1] losses, int isa, int threads):
-    """Run len(losses) epochs in place on coef; returns (epochs completed, status)."""
+               double lr, double[::1] losses, int isa, int threads, bint poll_signals):
+    """Run len(losses) epochs in place on coef; returns (epochs completed, status).
+
+    poll_signals: run Python's signal handlers about every 20 ms (main thread
+    only); an exception they raise (KeyboardInterrupt) propagates from here.
+    """
     cdef Py_ssize_t n = x.shape[0], epochs = losses.shape[0], completed
     cdef int degree = <int>coef.shape[0] - 1
     cdef int status = PF_OK
     cdef double *losses_ptr = &losses[0] if epochs > 0 else NULL
+    cdef pf_interrupt_fn interrupt = NULL
+    if poll_signals:
+        interrupt = signals_pending
     with nogil:
         if floating is double:
             completed = pf_fit_f64(&x[0], &y[0], n, degree, &coef[0], lr, epochs,
-                                   losses_ptr, isa, threads, &status)
+                                   losses_ptr, isa, threads, interrupt, &status)
         else:
             completed = pf_fit_f32(&x[0], &y[0], n, degree, &coef[0], lr, epochs,
-                                   losses_ptr, isa, threads, &status)
-    if status == PF_NOMEM:
-        raise MemoryError("polyfit: out of memory for the block sums")
+                                   losses_ptr, isa, threads, interrupt, &status)
+    check_status(status)
     return completed, status
 
 
 def sums(const floating[::1] x, const floating[::1] y, const double[::1] coef,
-         double[::1] out, int isa, int threads):
+         double[::1] out, int isa, int threads, bint poll_signals):
     """out[0] = sum r**2, out[1 + k] = sum r * x**k, r = p(x) - y."""
     cdef int status
     cdef int degree = <int>coef.shape[0] - 1
+    cdef pf_interrupt_fn interrupt = NULL
+    if poll_signals:
+        interrupt = signals_pending
     with nogil:
         if floating is double:
             status = pf_sums_f64(&x[0], &y[0], x.shape[0], degree, &coef[0], isa,
-                                 threads, &out[0])
+                                 threads, interrupt, &out[0])
         else:
             status = pf_sums_f32(&x[0], &y[0], x.shape[0], degree, &coef[0], isa,
-                                 threads, &out[0])
-    if status == PF_NOMEM:
-        raise MemoryError("polyfit: out of memory for the block sums")
+                                 threads, interrupt, &out[0])
+    check_status(status)
 
 
 def first_nonfinite(const floating[::1] a):

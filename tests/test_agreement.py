@@ -114,7 +114,7 @@ def test_kernel_sums_are_the_exact_loss_and_gradient(degree, dtype):
     y = rng.standard_normal(37).astype(dtype)
     coef = rng.standard_normal(degree + 1)
     out = np.empty(degree + 2)
-    _kernels.sums(x, y, coef, out, polyfit._fit.ISA, 1)
+    _kernels.sums(x, y, coef, out, polyfit._fit.ISA, 1, False)
     exact = _exact_sums(x, y, coef)
     # A sum of n terms is exact to about n * eps * sum(|term|): bound each sum so.
     x64, y64 = x.astype(np.float64), y.astype(np.float64)

@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -154,13 +155,68 @@ typedef struct {
     double *block_sums;  /* nblocks rows of degree + 2 */
     double *scratch;     /* per thread (degree + 1) * PF_LANES doubles, or NULL */
     void *allocation;
+    pf_interrupt_fn interrupt;  /* polled by one thread, or NULL */
+    double next_poll;           /* time of the next poll, seconds */
+    int blocks_to_poll;         /* blocks left before the clock is read again */
+    int interrupted;            /* set once interrupt() said yes; read by all */
 } pf_work;
 
+/* Poll at most every PF_POLL_SECONDS, reading the clock every PF_POLL_BLOCKS. */
+#define PF_POLL_SECONDS 0.02
+#define PF_POLL_BLOCKS 16
+
+static double pf_seconds(void)
+{
+    struct timespec now;
+    timespec_get(&now, TIME_UTC);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+static int pf_flag_read(const int *flag)
+{
+    int value;
+#ifdef _OPENMP
+#pragma omp atomic read
+#endif
+    value = *flag;
+    return value;
+}
+
+static void pf_flag_set(int *flag)
+{
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+    *flag = 1;
+}
+
+/* Called by the polling thread between blocks: ask interrupt() at most every
+ * PF_POLL_SECONDS.  Returns the (shared) interrupted flag. */
+static int pf_work_poll(pf_work *w)
+{
+    double now;
+    if (w->interrupt == NULL || --w->blocks_to_poll > 0)
+        return pf_flag_read(&w->interrupted);
+    w->blocks_to_poll = PF_POLL_BLOCKS;
+    now = pf_seconds();
+    if (now >= w->next_poll) {
+        w->next_poll = now + PF_POLL_SECONDS;
+        if (w->interrupt())
+            pf_flag_set(&w->interrupted);
+    }
+    return pf_flag_read(&w->interrupted);
+}
+
 static int pf_work_init(pf_work *w, int is_float, const void *x, const void *y,
-                        ptrdiff_t n, int degree, int isa, int nthreads)
+                        ptrdiff_t n, int degree, int isa, int nthreads,
+                        pf_interrupt_fn interrupt)
 {
     size_t sums_bytes, scratch_bytes = 0;
     char *base;
+    w->interrupt = interrupt;
+    w->next_poll = pf_seconds() + PF_POLL_SECONDS;
+    w->blocks_to_poll = PF_POLL_BLOCKS;
+    w->interrupted = 0;
     w->block = pf_select(is_float, isa);
     w->x = (const char *)x;
     w->y = (const char *)y;
@@ -191,13 +247,16 @@ static int pf_work_init(pf_work *w, int is_float, const void *x, const void *y,
     return PF_OK;
 }
 
-/* The sums of blocks [first, last) for coef, into w->block_sums. */
-static void pf_work_block_range(const pf_work *w, const double *coef,
-                                ptrdiff_t first, ptrdiff_t last, double *scratch)
+/* The sums of blocks [first, last) for coef, into w->block_sums; the thread
+ * that polls for interrupts passes poller = 1.  Stops early once interrupted. */
+static void pf_work_block_range(pf_work *w, const double *coef, ptrdiff_t first,
+                                ptrdiff_t last, double *scratch, int poller)
 {
     const int m = w->degree + 2;
     ptrdiff_t b;
     for (b = first; b < last; b++) {
+        if (poller ? pf_work_poll(w) : pf_flag_read(&w->interrupted))
+            return;
         ptrdiff_t start = b * PF_BLOCK;
         ptrdiff_t len = w->n - start < PF_BLOCK ? w->n - start : PF_BLOCK;
         w->block(w->x + start * w->itemsize, w->y + start * w->itemsize, len,
@@ -208,7 +267,7 @@ static void pf_work_block_range(const pf_work *w, const double *coef,
 #ifdef _OPENMP
 /* Inside a parallel region: this thread's contiguous share of the blocks.
  * Which thread computes a block never changes what the block sums are. */
-static void pf_work_blocks_shared(const pf_work *w, const double *coef)
+static void pf_work_blocks_shared(pf_work *w, const double *coef)
 {
     const ptrdiff_t threads = omp_get_num_threads(), id = omp_get_thread_num();
     const ptrdiff_t share = (w->nblocks + threads - 1) / threads;
@@ -216,7 +275,7 @@ static void pf_work_blocks_shared(const pf_work *w, const double *coef)
     const ptrdiff_t last = first + share < w->nblocks ? first + share : w->nblocks;
     double *scratch = w->scratch == NULL ? NULL
                     : w->scratch + (size_t)id * PF_SCRATCH_DOUBLES(w->degree);
-    pf_work_block_range(w, coef, first, last, scratch);
+    pf_work_block_range(w, coef, first, last, scratch, id == 0);
 }
 #endif
 
@@ -261,13 +320,14 @@ static int pf_work_step(const pf_work *w, double *coef, double lr, double *loss,
 
 static ptrdiff_t pf_fit(int is_float, const void *x, const void *y, ptrdiff_t n,
                         int degree, double *coef, double lr, ptrdiff_t epochs,
-                        double *losses, int isa, int nthreads, int *status)
+                        double *losses, int isa, int nthreads,
+                        pf_interrupt_fn interrupt, int *status)
 {
     pf_work w;
     double *totals, *previous;
     ptrdiff_t t, completed = 0;
 
-    *status = pf_work_init(&w, is_float, x, y, n, degree, isa, nthreads);
+    *status = pf_work_init(&w, is_float, x, y, n, degree, isa, nthreads, interrupt);
     if (*status != PF_OK)
         return 0;
     totals = (double *)malloc((size_t)(2 * degree + 3) * sizeof(double));
@@ -280,8 +340,8 @@ static ptrdiff_t pf_fit(int is_float, const void *x, const void *y, ptrdiff_t n,
 
     if (w.nthreads == 1) {  /* no OpenMP calls at all: they cost more than small epochs */
         for (t = 0; t < epochs; t++) {
-            pf_work_block_range(&w, coef, 0, w.nblocks, w.scratch);
-            if (pf_work_step(&w, coef, lr, &losses[t], totals, previous))
+            pf_work_block_range(&w, coef, 0, w.nblocks, w.scratch, 1);
+            if (w.interrupted || pf_work_step(&w, coef, lr, &losses[t], totals, previous))
                 break;
             completed = t + 1;
         }
@@ -295,7 +355,7 @@ static ptrdiff_t pf_fit(int is_float, const void *x, const void *y, ptrdiff_t n,
 #pragma omp barrier
 #pragma omp single
             {
-                stop = pf_work_step(&w, coef, lr, &losses[t], totals, previous);
+                stop = w.interrupted || pf_work_step(&w, coef, lr, &losses[t], totals, previous);
                 if (!stop)
                     completed = t + 1;
             }  /* its implicit barrier: every thread sees the same `stop` */
@@ -305,7 +365,9 @@ static ptrdiff_t pf_fit(int is_float, const void *x, const void *y, ptrdiff_t n,
     }
 #endif
 
-    if (completed < epochs)
+    if (w.interrupted)
+        *status = PF_INTERRUPTED;
+    else if (completed < epochs)
         *status = PF_DIVERGED;
     free(totals);
     free(w.allocation);
@@ -314,14 +376,14 @@ static ptrdiff_t pf_fit(int is_float, const void *x, const void *y, ptrdiff_t n,
 
 static int pf_sums(int is_float, const void *x, const void *y, ptrdiff_t n,
                    int degree, const double *coef, int isa, int nthreads,
-                   double *sums)
+                   pf_interrupt_fn interrupt, double *sums)
 {
     pf_work w;
-    int status = pf_work_init(&w, is_float, x, y, n, degree, isa, nthreads);
+    int status = pf_work_init(&w, is_float, x, y, n, degree, isa, nthreads, interrupt);
     if (status != PF_OK)
         return status;
     if (w.nthreads == 1)
-        pf_work_block_range(&w, coef, 0, w.nblocks, w.scratch);
+        pf_work_block_range(&w, coef, 0, w.nblocks, w.scratch, 1);
 #ifdef _OPENMP
     else {
 #pragma omp parallel num_threads(w.nthreads)
@@ -330,33 +392,37 @@ static int pf_sums(int is_float, const void *x, const void *y, ptrdiff_t n,
 #endif
     pf_work_reduce(&w, sums);
     free(w.allocation);
-    return PF_OK;
+    return w.interrupted ? PF_INTERRUPTED : PF_OK;
 }
 
 ptrdiff_t pf_fit_f64(const double *x, const double *y, ptrdiff_t n, int degree,
                      double *coef, double lr, ptrdiff_t epochs, double *losses,
-                     int isa, int nthreads, int *status)
+                     int isa, int nthreads, pf_interrupt_fn interrupt, int *status)
 {
-    return pf_fit(0, x, y, n, degree, coef, lr, epochs, losses, isa, nthreads, status);
+    return pf_fit(0, x, y, n, degree, coef, lr, epochs, losses, isa, nthreads, interrupt,
+                  status);
 }
 
 ptrdiff_t pf_fit_f32(const float *x, const float *y, ptrdiff_t n, int degree,
                      double *coef, double lr, ptrdiff_t epochs, double *losses,
-                     int isa, int nthreads, int *status)
+                     int isa, int nthreads, pf_interrupt_fn interrupt, int *status)
 {
-    return pf_fit(1, x, y, n, degree, coef, lr, epochs, losses, isa, nthreads, status);
+    return pf_fit(1, x, y, n, degree, coef, lr, epochs, losses, isa, nthreads, interrupt,
+                  status);
 }
 
 int pf_sums_f64(const double *x, const double *y, ptrdiff_t n, int degree,
-                const double *coef, int isa, int nthreads, double *sums)
+                const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
+                double *sums)
 {
-    return pf_sums(0, x, y, n, degree, coef, isa, nthreads, sums);
+    return pf_sums(0, x, y, n, degree, coef, isa, nthreads, interrupt, sums);
 }
 
 int pf_sums_f32(const float *x, const float *y, ptrdiff_t n, int degree,
-                const double *coef, int isa, int nthreads, double *sums)
+                const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
+                double *sums)
 {
-    return pf_sums(1, x, y, n, degree, coef, isa, nthreads, sums);
+    return pf_sums(1, x, y, n, degree, coef, isa, nthreads, interrupt, sums);
 }
 
 /* ------------------------------------------------------ input screening */

@@ -23,6 +23,14 @@
 #define PF_OK 0
 #define PF_DIVERGED 1   /* a loss or a coefficient became non-finite */
 #define PF_NOMEM 2
+#define PF_INTERRUPTED 3 /* interrupt() returned nonzero */
+
+/*
+ * Polled about every 20 ms, between blocks, by one thread (the one that called
+ * in); nonzero stops the work.  polyfit passes a function that takes the GIL
+ * and runs Python's signal handlers, so Ctrl-C reaches a long fit.
+ */
+typedef int (*pf_interrupt_fn)(void);
 
 /* instruction sets, in increasing order of preference */
 #define PF_ISA_BASELINE 0
@@ -40,24 +48,28 @@ int pf_max_threads(void);
 /*
  * Run `epochs` epochs of gradient descent, updating coef[0..degree] in place
  * and writing loss_t to losses[t].  Returns the number of epochs completed.
- * *status is PF_OK, PF_NOMEM, or PF_DIVERGED: then epoch `return value` had a
- * non-finite loss or update, and coef holds the last finite coefficients.
+ * *status is PF_OK, PF_NOMEM, PF_INTERRUPTED, or PF_DIVERGED: then epoch
+ * `return value` had a non-finite loss or update, and coef holds the last
+ * finite coefficients.  interrupt may be NULL.
  */
 ptrdiff_t pf_fit_f64(const double *x, const double *y, ptrdiff_t n, int degree,
                      double *coef, double lr, ptrdiff_t epochs, double *losses,
-                     int isa, int nthreads, int *status);
+                     int isa, int nthreads, pf_interrupt_fn interrupt, int *status);
 ptrdiff_t pf_fit_f32(const float *x, const float *y, ptrdiff_t n, int degree,
                      double *coef, double lr, ptrdiff_t epochs, double *losses,
-                     int isa, int nthreads, int *status);
+                     int isa, int nthreads, pf_interrupt_fn interrupt, int *status);
 
 /*
  * One pass: sums[0] = sum (p(x_i) - y_i)^2 and sums[1 + k] = sum (p(x_i) - y_i) x_i^k
- * for k = 0..degree (half the gradient).  Returns PF_OK or PF_NOMEM.
+ * for k = 0..degree (half the gradient).  Returns PF_OK, PF_NOMEM or
+ * PF_INTERRUPTED.
  */
 int pf_sums_f64(const double *x, const double *y, ptrdiff_t n, int degree,
-                const double *coef, int isa, int nthreads, double *sums);
+                const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
+                double *sums);
 int pf_sums_f32(const float *x, const float *y, ptrdiff_t n, int degree,
-                const double *coef, int isa, int nthreads, double *sums);
+                const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
+                double *sums);
 
 /* Index of the first NaN or infinity in a[0..n-1], or -1 if all are finite. */
 ptrdiff_t pf_first_nonfinite_f64(const double *a, ptrdiff_t n);
