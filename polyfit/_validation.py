@@ -112,7 +112,8 @@ def samples(x: object, y: object, keep_float32: bool) -> tuple[np.ndarray, np.nd
 def require_finite(array: np.ndarray, name: str, index: int) -> None:
     """Raise if index (of the first non-finite value, or -1) points at one."""
     if index >= 0:
-        raise ValueError(f"{name} must be finite; {name}[{index}] is {array[index]}")
+        raise ValueError(f"{name} must be finite; {name}[{index}] is {array[index]} "
+                         "(NaN, a missing value, or an infinity)")
 
 
 def first_nonfinite(array: np.ndarray) -> int:

@@ -14,11 +14,13 @@ def tutorial_data():
 def stable_lr(x, degree, fraction=0.5):
     """A step below the stability limit 1 / lambda_max(2 G), G_jk = sum x^(j+k)."""
     powers = np.vander(np.asarray(x, dtype=np.float64), degree + 1, increasing=True)
+    if not np.all(np.isfinite(powers.T @ powers)):
+        return np.nan  # the powers overflow: no stable step exists in float64
     lam = np.linalg.eigvalsh(2.0 * powers.T @ powers).max()
     return fraction / lam
 
 
-def assert_same_fit(result, expected, rtol=1e-9):
+def assert_same_fit(result, expected, rtol=1e-9, y=None):
     """coef and every loss agree to rtol.
 
     A loss also gets an absolute allowance of 1e-12 sqrt(loss_t loss_0) +
@@ -26,11 +28,15 @@ def assert_same_fit(result, expected, rtol=1e-9):
     so the loss carries an absolute error of about 2 eps sqrt(loss_t loss_0)
     (from 2 r d) plus eps^2 loss_0 (from d^2), whatever its size.  The allowance
     is ~2500 times that, and below rtol unless the loss has fallen beneath 1e-6
-    of where it started (an interpolating fit).
+    of where it started (an interpolating fit).  loss_0 stands for the scale of
+    the residuals' parts; where the start fits exactly, sum(y^2) (pass y) does.
     """
     assert result.epochs_run == expected.epochs_run
     np.testing.assert_allclose(result.coef, expected.coef, rtol=rtol, atol=0)
     start = expected.losses[0] if expected.losses.size else expected.loss
+    if y is not None:
+        start = max(start, float(np.sum(np.square(np.asarray(y, dtype=np.float64)))))
+    start = min(start, 1e300)  # keep the allowance itself finite
     for actual, desired in [(result.losses, expected.losses), (result.loss, expected.loss)]:
         allowance = (rtol * np.abs(desired) + 1e-12 * np.sqrt(np.abs(desired) * start)
                      + 1e-28 * start)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import polyfit
+import polyfit.reference
 
 
 @pytest.fixture
@@ -114,3 +115,80 @@ def test_zero_epochs_returns_the_start_and_its_loss():
     assert result.losses.shape == (0,)
     assert result.coef.tolist() == [1.0, 1.0]
     assert result.loss == 0.0 + 1.0 + 4.0
+
+
+def _same_as_float64(x, y, degree=2, **kwargs):
+    """fit(x, y) equals, bitwise, the fit of the same values as contiguous float64."""
+    init = np.linspace(0.1, 0.3, degree + 1)
+    result = polyfit.fit(x, y, degree, lr=1e-3, epochs=25, init=init, **kwargs)
+    expected = polyfit.fit(np.array(x, dtype=np.float64), np.array(y, dtype=np.float64),
+                           degree, lr=1e-3, epochs=25, init=init, **kwargs)
+    assert result.coef.tobytes() == expected.coef.tobytes()
+    assert result.losses.tobytes() == expected.losses.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble, np.int8, np.uint16, np.uint32,
+                                   np.int64, ">f8", ">i4", "<f8"])
+def test_every_real_dtype_and_byte_order(dtype):
+    x = np.arange(12).astype(dtype)
+    y = (np.arange(12) % 5).astype(dtype)
+    _same_as_float64(x / 1 if np.dtype(dtype).kind == "f" else x, y)
+
+
+def test_big_endian_float32_stays_exact():
+    x = np.linspace(-1, 1, 40).astype(">f4")
+    y = np.cos(np.linspace(-1, 1, 40)).astype(">f4")
+    _same_as_float64(x, y)
+
+
+def test_bool_is_zero_and_one():
+    """Booleans are accepted as 0 and 1, as numpy arithmetic treats them."""
+    x = np.array([True, False, True, True])
+    _same_as_float64(x, [1.0, 0.0, 2.0, 1.0], degree=1)
+
+
+def test_fortran_ordered_and_negative_strides():
+    grid = np.asfortranarray(np.arange(60, dtype=np.float64).reshape(6, 10) / 60)
+    _same_as_float64(grid[:, 3], grid[:, 4])     # contiguous column of a Fortran array
+    _same_as_float64(grid[2, :], grid[3, :])     # strided row
+    _same_as_float64(grid[2, ::-1], grid[3, ::-2].repeat(2))  # negative strides
+
+
+def test_frombuffer_is_read_only_and_accepted():
+    values = np.linspace(-1, 1, 30)
+    x = np.frombuffer(values.tobytes(), dtype=np.float64)
+    assert not x.flags.writeable
+    _same_as_float64(x, values**2)
+
+
+def test_zero_d_and_column_inputs_are_refused():
+    with pytest.raises(ValueError, match=r"x must be 1-D, got an array of shape \(\)"):
+        polyfit.fit(np.float64(3.0), np.float64(1.0))
+    with pytest.raises(ValueError, match=r"x must be 1-D.*\(5, 1\)"):
+        polyfit.fit(np.ones((5, 1)), np.ones(5))
+
+
+def test_pandas_series():
+    import pandas as pd  # in the [test] extra
+
+    x = np.linspace(-1, 1, 20)
+    _same_as_float64(pd.Series(x), pd.Series(x**2))
+    _same_as_float64(pd.Series(np.arange(20), dtype="Int64"), pd.Series(x, dtype="Float64"))
+    with pytest.raises((ValueError, TypeError), match=r"y must .*y\[3\]"):
+        polyfit.fit(x, pd.Series([*x[:3], None, *x[4:]], dtype="Float64"))
+
+
+def test_degree_far_above_the_data():
+    """Degree 30 on 5 points: underdetermined, but a well-defined descent."""
+    x = np.linspace(-0.9, 0.9, 5)
+    result = polyfit.fit(x, x**2, 30, lr=1e-2, epochs=200, seed=0)
+    expected = polyfit.reference.fit(x, x**2, 30, lr=1e-2, epochs=200, seed=0)
+    np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-9)
+    assert result.losses[-1] < result.losses[0]
+
+
+def test_numpy_scalars_as_settings():
+    x = np.linspace(-1, 1, 10)
+    result = polyfit.fit(x, x, np.int64(1), lr=np.float32(0.01), epochs=np.uint8(5),
+                         log_every=np.int16(2), threads=np.int32(1), seed=np.int64(3))
+    assert result.degree == 1 and result.epochs == 5 and isinstance(result.degree, int)
