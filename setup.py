@@ -1,7 +1,8 @@
 """Declares polyfit's compiled extension; the metadata lives in pyproject.toml.
 
 Environment switches:
-  POLYFIT_DEBUG=1       bounds, wraparound and initialisation checks on, -O0 -g
+  POLYFIT_DEBUG=1       Cython's bounds, wraparound and initialisation checks, C
+                        asserts and UBSan on (-O1 -g); for tests, not for wheels
   POLYFIT_NO_OPENMP=1   build single-threaded even if the compiler has OpenMP
 """
 
@@ -19,6 +20,8 @@ def flag(name):
 
 
 DEBUG = flag("POLYFIT_DEBUG")
+
+SANITIZE = ["-fsanitize=undefined", "-fno-sanitize-recover=undefined"]
 
 DIRECTIVES = {
     "language_level": 3,
@@ -41,7 +44,11 @@ class BuildExt(build_ext):
         else:
             # Never -march=native or fast-math: wheels must run on any CPU of the
             # architecture and must not change floating point for the process.
-            compile_args = ["-O0", "-g", "-UNDEBUG"] if DEBUG else ["-O3"]
+            compile_args = ["-O3"]
+            if DEBUG:  # C asserts on, undefined behaviour aborts
+                compile_args = ["-O1", "-g", "-UNDEBUG", *SANITIZE]
+                for ext in self.extensions:
+                    ext.extra_link_args += SANITIZE
             openmp_args, openmp_link = ["-fopenmp"], ["-fopenmp"]
         use_openmp = not flag("POLYFIT_NO_OPENMP") and self._compiles(openmp_args, openmp_link)
         for ext in self.extensions:
@@ -81,6 +88,7 @@ extensions = [
 ]
 
 setup(
-    ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES),
+    # force: the directives depend on POLYFIT_DEBUG, which Cython's cache ignores
+    ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES, force=True),
     cmdclass={"build_ext": BuildExt},
 )

@@ -34,6 +34,7 @@ def show_config(mode: str = "stdout") -> dict[str, Any] | None:
         "openmp": _kernels.have_openmp(),
         "max_threads": _kernels.max_threads(),
         "threads_min_samples": _fit.THREADS_MIN_SAMPLES,
+        "debug_build": _kernels.debug_build(),
         "block_samples": _kernels.BLOCK,
         "lanes": _kernels.LANES,
         "numpy": np.__version__,

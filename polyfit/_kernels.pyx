@@ -22,6 +22,7 @@ cdef extern from "pf_kernel.h" nogil:
     int pf_best_isa()
     int pf_have_openmp()
     int pf_max_threads()
+    int pf_debug_build()
     Py_ssize_t pf_fit_f64(const double *x, const double *y, Py_ssize_t n, int degree,
                           double *coef, double lr, Py_ssize_t epochs, double *losses,
                           int isa, int nthreads, pf_interrupt_fn interrupt, int *status)
@@ -81,6 +82,11 @@ def best_isa():
 def have_openmp():
     """True if the extension was built with OpenMP."""
     return bool(pf_have_openmp())
+
+
+def debug_build():
+    """True for a POLYFIT_DEBUG=1 build (bounds checks, C asserts, UBSan)."""
+    return bool(pf_debug_build())
 
 
 def max_threads():

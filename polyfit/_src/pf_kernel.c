@@ -26,6 +26,7 @@
  */
 #include "pf_kernel.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -135,6 +136,15 @@ int pf_have_openmp(void)
 #endif
 }
 
+int pf_debug_build(void)
+{
+#ifdef NDEBUG
+    return 0;
+#else
+    return 1;
+#endif
+}
+
 int pf_max_threads(void)
 {
 #ifdef _OPENMP
@@ -213,6 +223,9 @@ static int pf_work_init(pf_work *w, int is_float, const void *x, const void *y,
 {
     size_t sums_bytes, scratch_bytes = 0;
     char *base;
+    /* the caller's contract (checked in debug builds, POLYFIT_DEBUG=1) */
+    assert(x != NULL && y != NULL && n >= 1 && degree >= 0);
+    assert(isa >= 0 && isa < PF_ISA_COUNT);
     w->interrupt = interrupt;
     w->next_poll = pf_seconds() + PF_POLL_SECONDS;
     w->blocks_to_poll = PF_POLL_BLOCKS;
@@ -327,6 +340,7 @@ static ptrdiff_t pf_fit(int is_float, const void *x, const void *y, ptrdiff_t n,
     double *totals, *previous;
     ptrdiff_t t, completed = 0;
 
+    assert(coef != NULL && lr > 0.0 && epochs >= 0 && (epochs == 0 || losses != NULL));
     *status = pf_work_init(&w, is_float, x, y, n, degree, isa, nthreads, interrupt);
     if (*status != PF_OK)
         return 0;

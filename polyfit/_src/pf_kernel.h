@@ -44,6 +44,8 @@ int pf_best_isa(void);
 /* 1 if built with OpenMP; pf_max_threads() is then omp_get_max_threads(). */
 int pf_have_openmp(void);
 int pf_max_threads(void);
+/* 1 in a debug build (POLYFIT_DEBUG=1: asserts and sanitizers on). */
+int pf_debug_build(void);
 
 /*
  * Run `epochs` epochs of gradient descent, updating coef[0..degree] in place
