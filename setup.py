@@ -67,7 +67,9 @@ class BuildExt(build_ext):
                     "#include <omp.h>\n"
                     "int main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n"
                 )
-            objects = self.compiler.compile([source], output_dir=folder, extra_postargs=compile_args)
+            objects = self.compiler.compile(
+                [source], output_dir=folder, extra_postargs=compile_args
+            )
             self.compiler.link_executable(
                 objects, "omp_probe", output_dir=folder, extra_postargs=link_args
             )

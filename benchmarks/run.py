@@ -40,9 +40,11 @@ def machine() -> str:
     except OSError:
         pass
     info = polyfit.show_config(mode="dicts")
-    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, polyfit {polyfit.__version__} "
-            f"({info['instruction_set']}, OpenMP {'on' if info['openmp'] else 'off'})")
+    return (
+        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, polyfit {polyfit.__version__} "
+        f"({info['instruction_set']}, OpenMP {'on' if info['openmp'] else 'off'})"
+    )
 
 
 # ------------------------------------------------------------ other loops
@@ -134,7 +136,7 @@ def tutorial_case(repeat: int) -> dict[str, object]:
     others = {"numba fastmath loop": numba_loop(), "torch loop (CPU)": torch_loop()}
     for name, loop in others.items():
         if loop is not None:
-            cases[name] = (lambda loop=loop: loop(x, y, init, 1e-6, 2000))
+            cases[name] = lambda loop=loop: loop(x, y, init, 1e-6, 2000)
     times = timed_side_by_side(cases, repeat)
     ratios = {"reference / fit": times["reference.fit (numpy)"] / times["polyfit.fit"]}
     if "numba fastmath loop" in times:
@@ -149,13 +151,20 @@ def degree8_case(repeat: int, n: int = 2000, epochs: int = 2000) -> dict[str, ob
     y = np.sin(math.pi * x)
     init = np.random.default_rng(1).standard_normal(9)
     lr = stable_lr(x, 8)
-    times = timed_side_by_side({
-        "reference.fit (numpy)": lambda: polyfit.reference.fit(x, y, 8, lr=lr, epochs=epochs,
-                                                               init=init),
-        "polyfit.fit": lambda: polyfit.fit(x, y, 8, lr=lr, epochs=epochs, init=init),
-    }, repeat)
-    return {"name": f"degree 8: n={n}, {epochs} epochs", "times": times,
-            "ratios": {"reference / fit": times["reference.fit (numpy)"] / times["polyfit.fit"]}}
+    times = timed_side_by_side(
+        {
+            "reference.fit (numpy)": lambda: polyfit.reference.fit(
+                x, y, 8, lr=lr, epochs=epochs, init=init
+            ),
+            "polyfit.fit": lambda: polyfit.fit(x, y, 8, lr=lr, epochs=epochs, init=init),
+        },
+        repeat,
+    )
+    return {
+        "name": f"degree 8: n={n}, {epochs} epochs",
+        "times": times,
+        "ratios": {"reference / fit": times["reference.fit (numpy)"] / times["polyfit.fit"]},
+    }
 
 
 def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
@@ -167,34 +176,44 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
     lr = 0.5 / (2.0 * n * 4)
 
     def fit(data_x, data_y, threads, epochs=epochs):
-        return lambda: polyfit.fit(data_x, data_y, 3, lr=lr, epochs=epochs, init=init,
-                                   threads=threads)
+        return lambda: polyfit.fit(
+            data_x, data_y, 3, lr=lr, epochs=epochs, init=init, threads=threads
+        )
 
-    times = timed_side_by_side({
-        "numpy: x.sum() + y.sum()": lambda: (x.sum(), y.sum()),
-        "fit float64, threads=1": fit(x, y, 1),
-        "fit float64, threads=2": fit(x, y, 2),
-        "fit float32, threads=1": fit(x32, y32, 1),
-        "fit float32, threads=2": fit(x32, y32, 2),
-        "fit float64, threads=1, 0 epochs": fit(x, y, 1, 0),
-        "fit float64, threads=2, 0 epochs": fit(x, y, 2, 0),
-    }, repeat)
+    times = timed_side_by_side(
+        {
+            "numpy: x.sum() + y.sum()": lambda: (x.sum(), y.sum()),
+            "fit float64, threads=1": fit(x, y, 1),
+            "fit float64, threads=2": fit(x, y, 2),
+            "fit float32, threads=1": fit(x32, y32, 1),
+            "fit float32, threads=2": fit(x32, y32, 2),
+            "fit float64, threads=1, 0 epochs": fit(x, y, 1, 0),
+            "fit float64, threads=2, 0 epochs": fit(x, y, 2, 0),
+        },
+        repeat,
+    )
     read = times["numpy: x.sum() + y.sum()"]
     # An epoch is what one more epoch adds to a fit; the 0-epoch fit is the
     # checks and the final loss pass that every fit does once.
-    epoch = {t: (times[f"fit float64, threads={t}"] - times[f"fit float64, threads={t}, 0 epochs"])
-             / epochs for t in (1, 2)}
-    return {"name": f"large: n={n:,}, degree 3, {epochs} epochs", "times": times,
-            "ratios": {
-                "epoch (threads=1) / numpy read": epoch[1] / read,
-                "epoch (threads=2) / numpy read": epoch[2] / read,
-                "fit threads=1 / threads=2": times["fit float64, threads=1"]
-                / times["fit float64, threads=2"],
-                "fit float64 / float32 (threads=1)": times["fit float64, threads=1"]
-                / times["fit float32, threads=1"],
-                "fit float64 / float32 (threads=2)": times["fit float64, threads=2"]
-                / times["fit float32, threads=2"],
-            }}
+    epoch = {
+        t: (times[f"fit float64, threads={t}"] - times[f"fit float64, threads={t}, 0 epochs"])
+        / epochs
+        for t in (1, 2)
+    }
+    return {
+        "name": f"large: n={n:,}, degree 3, {epochs} epochs",
+        "times": times,
+        "ratios": {
+            "epoch (threads=1) / numpy read": epoch[1] / read,
+            "epoch (threads=2) / numpy read": epoch[2] / read,
+            "fit threads=1 / threads=2": times["fit float64, threads=1"]
+            / times["fit float64, threads=2"],
+            "fit float64 / float32 (threads=1)": times["fit float64, threads=1"]
+            / times["fit float32, threads=1"],
+            "fit float64 / float32 (threads=2)": times["fit float64, threads=2"]
+            / times["fit float32, threads=2"],
+        },
+    }
 
 
 PEAK_PROBE = """
@@ -220,13 +239,16 @@ def peak_memory_case(n: int) -> dict[str, object] | None:
     """The peak resident memory a fit adds on top of its data, in a fresh process."""
     if not sys.platform.startswith("linux"):
         return None  # needs /proc/self/clear_refs to reset the peak
-    done = subprocess.run([sys.executable, "-c", PEAK_PROBE, str(n)], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_PROBE, str(n)], capture_output=True, text=True, check=True
+    )
     before, peak = (int(v) for v in done.stdout.split())
     data = 2 * n * 8
-    return {"name": f"peak memory: fit on n={n:,} float64 samples",
-            "bytes": {"x and y": data, "peak rise during fit": peak - before},
-            "ratios": {"peak rise / input": (peak - before) / data}}
+    return {
+        "name": f"peak memory: fit on n={n:,} float64 samples",
+        "bytes": {"x and y": data, "peak rise during fit": peak - before},
+        "ratios": {"peak rise / input": (peak - before) / data},
+    }
 
 
 # ---------------------------------------------------------------- output
@@ -255,7 +277,7 @@ def chart(results: list[dict[str, object]], path: Path) -> bool:
 
     timed = [case for case in results if "times" in case]
     fig, axes = plt.subplots(len(timed), 1, figsize=(9, 2.2 + 1.4 * len(timed) * 2))
-    for ax, case in zip(np.atleast_1d(axes), timed):
+    for ax, case in zip(np.atleast_1d(axes), timed, strict=True):
         names = list(case["times"])  # type: ignore[arg-type]
         values = [v * 1e3 for v in case["times"].values()]  # type: ignore[union-attr]
         ax.barh(names, values, color="tab:blue")
@@ -274,8 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (smoke)")
     parser.add_argument("--repeat", type=int, default=None, help="repeats of the fast cases")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results",
-                        help="folder for results.json and results.png")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).parent / "results",
+        help="folder for results.json and results.png",
+    )
     args = parser.parse_args(argv)
     repeat = args.repeat or (2 if args.quick else 15)
     large_n, large_repeat = (200_000, 2) if args.quick else (10_000_000, 7)
@@ -291,8 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     text = f"machine: {machine()}\ncommand: python {' '.join(sys.argv)}\n" + table(results)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    report = {"machine": machine(), "command": sys.argv, "quick": args.quick,
-              "results": results}
+    report = {"machine": machine(), "command": sys.argv, "quick": args.quick, "results": results}
     (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     if chart(results, args.out / "results.png"):
         print(f"\nwrote {args.out / 'results.json'} and {args.out / 'results.png'}")

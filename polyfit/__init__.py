@@ -8,7 +8,7 @@ y = 0.0488... + 0.8543... x + -0.0084... x^2 + -0.0929... x^3
 """
 
 try:
-    from . import _kernels
+    from . import _kernels  # noqa: F401  (imported here to fail early and clearly)
 except ImportError as exc:  # no pure-Python fallback for fit: say how to build
     raise ImportError(
         "polyfit's compiled extension (polyfit._kernels) is missing or broken "
@@ -17,14 +17,15 @@ except ImportError as exc:  # no pure-Python fallback for fit: say how to build
         "in a source checkout, 'python setup.py build_ext --inplace' builds it in place."
     ) from exc
 
+from ._config import show_config
 from ._errors import DivergenceError
 from ._fit import fit
 from ._result import FitResult
-from ._config import show_config
 
-__all__ = ["DivergenceError", "FitResult", "fit", "show_config", "__version__"]
+__all__ = ["DivergenceError", "FitResult", "__version__", "fit", "show_config"]
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 try:
     __version__ = _version("polyfit")

@@ -27,8 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     x = np.linspace(-math.pi, math.pi, 2000)
     y = np.sin(x)
     try:
-        result = fit(x, y, args.degree, lr=args.lr, epochs=args.epochs, seed=args.seed,
-                     callback=lambda epoch, loss, coef: print(epoch, loss))
+        result = fit(
+            x,
+            y,
+            args.degree,
+            lr=args.lr,
+            epochs=args.epochs,
+            seed=args.seed,
+            callback=lambda epoch, loss, coef: print(epoch, loss),
+        )
     except (ValueError, TypeError, DivergenceError) as exc:
         print(f"python -m polyfit: error: {exc}", file=sys.stderr)
         return 3 if isinstance(exc, DivergenceError) else 2

@@ -29,8 +29,9 @@ def show_config(mode: str = "stdout") -> dict[str, Any] | None:
     names = _kernels.ISA_NAMES
     info: dict[str, Any] = {
         "instruction_set": names[_fit.ISA],
-        "instruction_sets_supported": [names[code] for code in sorted(names)
-                                       if _kernels.isa_supported(code)],
+        "instruction_sets_supported": [
+            names[code] for code in sorted(names) if _kernels.isa_supported(code)
+        ],
         "openmp": _kernels.have_openmp(),
         "max_threads": _kernels.max_threads(),
         "threads_min_samples": _fit.THREADS_MIN_SAMPLES,

@@ -33,8 +33,11 @@ def _choose_isa() -> int:
             "use the best instruction set of this CPU"
         )
     if not _kernels.isa_supported(_ISA_CODES[requested]):
-        warnings.warn(f"POLYFIT_ISA={requested!r} is not supported by this build or CPU; "
-                      "using the baseline", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"POLYFIT_ISA={requested!r} is not supported by this build or CPU; using the baseline",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return _ISA_CODES["baseline"]
     return _ISA_CODES[requested]
 
@@ -48,8 +51,9 @@ def resolve_threads(threads: int | None, n: int) -> int:
     return int(_kernels.max_threads()) if n >= THREADS_MIN_SAMPLES else 1
 
 
-def _diverged(x: np.ndarray, y: np.ndarray, epoch: int, lr: float,
-              coef: np.ndarray) -> DivergenceError:
+def _diverged(
+    x: np.ndarray, y: np.ndarray, epoch: int, lr: float, coef: np.ndarray
+) -> DivergenceError:
     """The error for a non-finite loss: bad data (ValueError, raised) or divergence."""
     _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
     _validation.require_finite(y, "y", _kernels.first_nonfinite(y))
@@ -158,8 +162,9 @@ def fit(
         end = settings.epochs
         if settings.callback is not None:  # return to Python where a callback is due
             end = min(end, (t // settings.log_every + 1) * settings.log_every)
-        completed, status = _kernels.run_epochs(x, y, coef, settings.lr, losses[t:end],
-                                                ISA, nthreads, poll)
+        completed, status = _kernels.run_epochs(
+            x, y, coef, settings.lr, losses[t:end], ISA, nthreads, poll
+        )
         if status == _kernels.STATUS_DIVERGED:
             raise _diverged(x, y, t + completed, settings.lr, coef)
         t = end
@@ -170,5 +175,12 @@ def fit(
     _kernels.sums(x, y, coef, final, ISA, nthreads, poll)
     if not np.isfinite(final[0]):
         raise _diverged(x, y, t, settings.lr, coef)
-    return FitResult(coef=coef, losses=losses[:t], loss=final[0], degree=settings.degree,
-                     lr=settings.lr, epochs=settings.epochs, epochs_run=t)
+    return FitResult(
+        coef=coef,
+        losses=losses[:t],
+        loss=final[0],
+        degree=settings.degree,
+        lr=settings.lr,
+        epochs=settings.epochs,
+        epochs_run=t,
+    )

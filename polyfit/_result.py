@@ -75,10 +75,14 @@ class FitResult:
 
     def __str__(self) -> str:
         """'y = c0 + c1 x + c2 x^2 + ...', each number as the tutorial's f-string prints it."""
-        terms = [f"{float(c)}" + ("" if k == 0 else " x" if k == 1 else f" x^{k}")
-                 for k, c in enumerate(self.coef)]
+        terms = [
+            f"{float(c)}" + ("" if k == 0 else " x" if k == 1 else f" x^{k}")
+            for k, c in enumerate(self.coef)
+        ]
         return "y = " + " + ".join(terms)
 
     def __repr__(self) -> str:
-        return (f"FitResult(degree={self.degree}, loss={self.loss!r}, lr={self.lr!r}, "
-                f"epochs={self.epochs}, epochs_run={self.epochs_run}, coef={self.coef!r})")
+        return (
+            f"FitResult(degree={self.degree}, loss={self.loss!r}, lr={self.lr!r}, "
+            f"epochs={self.epochs}, epochs_run={self.epochs_run}, coef={self.coef!r})"
+        )

@@ -44,8 +44,9 @@ def as_positive_float(value: object, name: str) -> float:
     return result
 
 
-def settings(degree: object, lr: object, epochs: object, log_every: object,
-             callback: object) -> Settings:
+def settings(
+    degree: object, lr: object, epochs: object, log_every: object, callback: object
+) -> Settings:
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     return Settings(
@@ -112,8 +113,10 @@ def samples(x: object, y: object, keep_float32: bool) -> tuple[np.ndarray, np.nd
 def require_finite(array: np.ndarray, name: str, index: int) -> None:
     """Raise if index (of the first non-finite value, or -1) points at one."""
     if index >= 0:
-        raise ValueError(f"{name} must be finite; {name}[{index}] is {array[index]} "
-                         "(NaN, a missing value, or an infinity)")
+        raise ValueError(
+            f"{name} must be finite; {name}[{index}] is {array[index]} "
+            "(NaN, a missing value, or an infinity)"
+        )
 
 
 def first_nonfinite(array: np.ndarray) -> int:

@@ -76,6 +76,12 @@ def fit(
                 break
         final_loss = np.square(_forward(coef, x) - y).sum()
 
-    return FitResult(coef=coef, losses=losses[:epochs_run], loss=final_loss,
-                     degree=settings.degree, lr=settings.lr, epochs=settings.epochs,
-                     epochs_run=epochs_run)
+    return FitResult(
+        coef=coef,
+        losses=losses[:epochs_run],
+        loss=final_loss,
+        degree=settings.degree,
+        lr=settings.lr,
+        epochs=settings.epochs,
+        epochs_run=epochs_run,
+    )

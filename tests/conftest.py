@@ -38,7 +38,8 @@ def assert_same_fit(result, expected, rtol=1e-9, y=None):
         start = max(start, float(np.sum(np.square(np.asarray(y, dtype=np.float64)))))
     start = min(start, 1e300)  # keep the allowance itself finite
     for actual, desired in [(result.losses, expected.losses), (result.loss, expected.loss)]:
-        allowance = (rtol * np.abs(desired) + 1e-12 * np.sqrt(np.abs(desired) * start)
-                     + 1e-28 * start)
+        allowance = (
+            rtol * np.abs(desired) + 1e-12 * np.sqrt(np.abs(desired) * start) + 1e-28 * start
+        )
         excess = np.abs(np.asarray(actual) - desired) - allowance
         assert np.all(excess <= 0), f"losses differ beyond tolerance: {np.max(excess)}"

@@ -47,8 +47,9 @@ def test_tutorial_problem_matches_reference(tutorial_data):
 def test_default_start_is_default_rng_standard_normal(tutorial_data):
     x, y = tutorial_data
     init = np.random.default_rng(42).standard_normal(4)
-    assert_same_fit(polyfit.fit(x, y, seed=42, epochs=5), polyfit.fit(x, y, init=init, epochs=5),
-                    rtol=0)
+    assert_same_fit(
+        polyfit.fit(x, y, seed=42, epochs=5), polyfit.fit(x, y, init=init, epochs=5), rtol=0
+    )
 
 
 @pytest.mark.parametrize("degree", range(9))
@@ -75,8 +76,9 @@ def test_float32_data_match_reference_on_the_same_values(degree):
     init = rng.standard_normal(degree + 1)
     lr = stable_lr(x, degree)
     result = polyfit.fit(x, y, degree, lr=lr, epochs=300, init=init)
-    expected = polyfit.reference.fit(x.astype(np.float64), y.astype(np.float64), degree, lr=lr,
-                                     epochs=300, init=init)
+    expected = polyfit.reference.fit(
+        x.astype(np.float64), y.astype(np.float64), degree, lr=lr, epochs=300, init=init
+    )
     assert_same_fit(result, expected)
 
 
@@ -98,9 +100,11 @@ def _exact_sums(x, y, coef):
     xs = [Fraction(float(v)) for v in x]
     ys = [Fraction(float(v)) for v in y]
     cs = [Fraction(float(v)) for v in coef]
-    residuals = [sum(c * xi**k for k, c in enumerate(cs)) - yi for xi, yi in zip(xs, ys)]
+    residuals = [
+        sum(c * xi**k for k, c in enumerate(cs)) - yi for xi, yi in zip(xs, ys, strict=True)
+    ]
     loss = sum(r * r for r in residuals)
-    grads = [sum(r * xi**k for r, xi in zip(residuals, xs)) for k in range(len(cs))]
+    grads = [sum(r * xi**k for r, xi in zip(residuals, xs, strict=True)) for k in range(len(cs))]
     return [float(loss)] + [float(g) for g in grads]
 
 

@@ -9,8 +9,13 @@ BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
 
 def test_benchmark_quick_run_writes_its_report(tmp_path):
-    done = subprocess.run([sys.executable, str(BENCHMARK), "--quick", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "reference / fit" in done.stdout and "machine:" in done.stdout
     report = json.loads((tmp_path / "results.json").read_text())

@@ -97,16 +97,24 @@ def test_divergence_on_the_tutorial_problem(tutorial_data):
             polyfit.reference.fit(x, y, lr=1.0, init=init)
     assert from_reference.value.epoch == error.epoch
     # by then the small coefficients are rounding noise beside the huge ones
-    np.testing.assert_allclose(from_reference.value.coef, error.coef, rtol=1e-9,
-                               atol=1e-9 * np.abs(error.coef).max())
+    np.testing.assert_allclose(
+        from_reference.value.coef, error.coef, rtol=1e-9, atol=1e-9 * np.abs(error.coef).max()
+    )
 
 
 def test_divergence_reports_the_last_finite_coefficients():
     x = np.linspace(-2, 2, 50)
     seen = []
     with pytest.raises(polyfit.DivergenceError) as caught:
-        polyfit.fit(x, x**3, 3, lr=0.5, init=[0.0, 0.0, 0.0, 1.0], log_every=1,
-                    callback=lambda t, loss, coef: seen.append((t, coef)))
+        polyfit.fit(
+            x,
+            x**3,
+            3,
+            lr=0.5,
+            init=[0.0, 0.0, 0.0, 1.0],
+            log_every=1,
+            callback=lambda t, loss, coef: seen.append((t, coef)),
+        )
     error = caught.value
     # the coefficients the failing epoch started from: those after the epoch before
     assert seen[-1][0] == error.epoch - 1

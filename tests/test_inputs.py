@@ -72,18 +72,20 @@ def test_integer_data(dtype):
     x = np.arange(-5, 6) if np.issubdtype(dtype, np.signedinteger) else np.arange(11)
     y = 2 * x + 1
     init = [0.5, 0.5]
-    expected = polyfit.fit(x.astype(np.float64), y.astype(np.float64), 1, lr=1e-3, epochs=30,
-                           init=init)
+    expected = polyfit.fit(
+        x.astype(np.float64), y.astype(np.float64), 1, lr=1e-3, epochs=30, init=init
+    )
     result = polyfit.fit(x.astype(dtype), y.astype(dtype), 1, lr=1e-3, epochs=30, init=init)
     assert result.coef.tobytes() == expected.coef.tobytes()
 
 
 def test_float32_is_kept_and_mixed_precision_promotes(problem):
-    x, y, init, expected = problem
+    x, y, init, _ = problem
     x32, y32 = x.astype(np.float32), y.astype(np.float32)
     both32 = polyfit.fit(x32, y32, 3, lr=1e-4, epochs=50, init=init)
-    widened = polyfit.fit(x32.astype(np.float64), y32.astype(np.float64), 3, lr=1e-4,
-                          epochs=50, init=init)
+    widened = polyfit.fit(
+        x32.astype(np.float64), y32.astype(np.float64), 3, lr=1e-4, epochs=50, init=init
+    )
     np.testing.assert_allclose(both32.coef, widened.coef, rtol=1e-12)
     mixed = polyfit.fit(x32, y, 3, lr=1e-4, epochs=50, init=init)
     reference = polyfit.fit(x32.astype(np.float64), y, 3, lr=1e-4, epochs=50, init=init)
@@ -96,7 +98,7 @@ def test_caller_arrays_are_not_modified(problem):
     copies = [a.copy() for a in (x, y, init)]
     flags = [(a.flags.writeable, a.flags.c_contiguous) for a in (x, y, init)]
     result = polyfit.fit(x, y, 3, lr=1e-4, epochs=50, init=init)
-    for before, after in zip(copies, (x, y, init)):
+    for before, after in zip(copies, (x, y, init), strict=True):
         assert before.tobytes() == after.tobytes()
     assert flags == [(a.flags.writeable, a.flags.c_contiguous) for a in (x, y, init)]
     assert not np.shares_memory(result.coef, init)
@@ -121,14 +123,23 @@ def _same_as_float64(x, y, degree=2, **kwargs):
     """fit(x, y) equals, bitwise, the fit of the same values as contiguous float64."""
     init = np.linspace(0.1, 0.3, degree + 1)
     result = polyfit.fit(x, y, degree, lr=1e-3, epochs=25, init=init, **kwargs)
-    expected = polyfit.fit(np.array(x, dtype=np.float64), np.array(y, dtype=np.float64),
-                           degree, lr=1e-3, epochs=25, init=init, **kwargs)
+    expected = polyfit.fit(
+        np.array(x, dtype=np.float64),
+        np.array(y, dtype=np.float64),
+        degree,
+        lr=1e-3,
+        epochs=25,
+        init=init,
+        **kwargs,
+    )
     assert result.coef.tobytes() == expected.coef.tobytes()
     assert result.losses.tobytes() == expected.losses.tobytes()
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.longdouble, np.int8, np.uint16, np.uint32,
-                                   np.int64, ">f8", ">i4", "<f8"])
+@pytest.mark.parametrize(
+    "dtype",
+    [np.float16, np.longdouble, np.int8, np.uint16, np.uint32, np.int64, ">f8", ">i4", "<f8"],
+)
 def test_every_real_dtype_and_byte_order(dtype):
     x = np.arange(12).astype(dtype)
     y = (np.arange(12) % 5).astype(dtype)
@@ -149,8 +160,8 @@ def test_bool_is_zero_and_one():
 
 def test_fortran_ordered_and_negative_strides():
     grid = np.asfortranarray(np.arange(60, dtype=np.float64).reshape(6, 10) / 60)
-    _same_as_float64(grid[:, 3], grid[:, 4])     # contiguous column of a Fortran array
-    _same_as_float64(grid[2, :], grid[3, :])     # strided row
+    _same_as_float64(grid[:, 3], grid[:, 4])  # contiguous column of a Fortran array
+    _same_as_float64(grid[2, :], grid[3, :])  # strided row
     _same_as_float64(grid[2, ::-1], grid[3, ::-2].repeat(2))  # negative strides
 
 
@@ -189,6 +200,14 @@ def test_degree_far_above_the_data():
 
 def test_numpy_scalars_as_settings():
     x = np.linspace(-1, 1, 10)
-    result = polyfit.fit(x, x, np.int64(1), lr=np.float32(0.01), epochs=np.uint8(5),
-                         log_every=np.int16(2), threads=np.int32(1), seed=np.int64(3))
+    result = polyfit.fit(
+        x,
+        x,
+        np.int64(1),
+        lr=np.float32(0.01),
+        epochs=np.uint8(5),
+        log_every=np.int16(2),
+        threads=np.int32(1),
+        seed=np.int64(3),
+    )
     assert result.degree == 1 and result.epochs == 5 and isinstance(result.degree, int)

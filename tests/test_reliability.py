@@ -28,15 +28,21 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.parametrize(("n", "degree", "epochs", "threads"), [
-    (2_000_000, 3, 10**7, 1),     # many short epochs
-    (2_000_000, 3, 10**7, 2),     # the OpenMP path
-    (20_000_000, 20, 1, 1),       # a single epoch of ~0.5 s (generic-degree pass)
-])
+@pytest.mark.parametrize(
+    ("n", "degree", "epochs", "threads"),
+    [
+        (2_000_000, 3, 10**7, 1),  # many short epochs
+        (2_000_000, 3, 10**7, 2),  # the OpenMP path
+        (20_000_000, 20, 1, 1),  # a single epoch of ~0.5 s (generic-degree pass)
+    ],
+)
 def test_ctrl_c_stops_a_long_fit_within_200_ms(n, degree, epochs, threads):
-    child = subprocess.Popen([sys.executable, "-c", INTERRUPTED_FIT, str(n), str(degree),
-                              str(epochs), str(threads)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_FIT, str(n), str(degree), str(epochs), str(threads)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout.readline().strip() == "ready"
     time.sleep(0.25)  # well inside the fit
     sent = time.monotonic()  # CLOCK_MONOTONIC: one clock for both processes
@@ -53,8 +59,11 @@ def test_kernel_releases_the_gil():
     n = 1_000_000
     x = np.linspace(-1, 1, n)
     y = np.cos(x)
-    worker = threading.Thread(target=polyfit.fit, args=(x, y, 3),
-                              kwargs={"lr": 1e-10, "epochs": 400, "seed": 0, "threads": 1})
+    worker = threading.Thread(
+        target=polyfit.fit,
+        args=(x, y, 3),
+        kwargs={"lr": 1e-10, "epochs": 400, "seed": 0, "threads": 1},
+    )
     worker.start()
     time.sleep(0.02)
     counted = 0
@@ -73,8 +82,9 @@ def test_python_threads_get_the_serial_answers():
     for k in range(8):
         x = rng.uniform(-1, 1, 20_000 + 1000 * k)
         problems.append((x, np.sin(3 * x) + 0.1 * rng.standard_normal(x.size), k % 5))
-    serial = [polyfit.fit(x, y, d, lr=1e-6, epochs=200, seed=k)
-              for k, (x, y, d) in enumerate(problems)]
+    serial = [
+        polyfit.fit(x, y, d, lr=1e-6, epochs=200, seed=k) for k, (x, y, d) in enumerate(problems)
+    ]
     parallel = [None] * len(problems)
 
     def run(k):
@@ -86,7 +96,7 @@ def test_python_threads_get_the_serial_answers():
         thread.start()
     for thread in threads:
         thread.join()
-    for expected, result in zip(serial, parallel):
+    for expected, result in zip(serial, parallel, strict=True):
         assert result.coef.tobytes() == expected.coef.tobytes()
         assert result.losses.tobytes() == expected.losses.tobytes()
 

@@ -52,9 +52,11 @@ def test_predict_and_call_evaluate_the_polynomial(result):
     np.testing.assert_allclose(result(points), expected, rtol=1e-14)
     assert result.predict(points).shape == (2, 2)
     assert result.predict(0.5) == pytest.approx(float(expected[1, 0]), rel=1e-14)
-    np.testing.assert_allclose(result.predict([1, 2, 3]),
-                               np.polynomial.polynomial.polyval([1, 2, 3], result.coef),
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        result.predict([1, 2, 3]),
+        np.polynomial.polynomial.polyval([1, 2, 3], result.coef),
+        rtol=1e-14,
+    )
     assert np.isnan(result.predict([np.nan]))[0]
     with pytest.raises(TypeError, match="x"):
         result.predict(["a"])
@@ -70,9 +72,9 @@ def test_to_polynomial(result):
 def test_result_is_immutable(result):
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.loss = 0.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         result.coef[0] = 1.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         result.losses[0] = 1.0
 
 
