@@ -29,7 +29,8 @@ DIRECTIVES = {
     "wraparound": DEBUG,
     "initializedcheck": DEBUG,
     "cdivision": not DEBUG,
-    "embedsignature": True,
+    "embedsignature": True,  # signatures for help() and mypy's stubtest
+    "autotestdict": False,  # no __test__ dict: nothing in the module is a doctest
 }
 
 
@@ -44,7 +45,7 @@ class BuildExt(build_ext):
         else:
             # Never -march=native or fast-math: wheels must run on any CPU of the
             # architecture and must not change floating point for the process.
-            compile_args = ["-O3"]
+            compile_args = ["-O3", "-g0"]  # -g0: no build paths in the wheel's binary
             if DEBUG:  # C asserts on, undefined behaviour aborts
                 compile_args = ["-O1", "-g", "-UNDEBUG", *SANITIZE]
                 for ext in self.extensions:
@@ -85,7 +86,7 @@ extensions = [
         "polyfit._kernels",
         sources=["polyfit/_kernels.pyx", "polyfit/_src/pf_kernel.c"],
         include_dirs=["polyfit/_src"],
-        depends=["polyfit/_src/pf_kernel.h"],
+        depends=["polyfit/_src/pf_kernel.h", "polyfit/_src/pf_kernel_impl.h"],
     )
 ]
 

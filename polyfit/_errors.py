@@ -29,5 +29,6 @@ class DivergenceError(FloatingPointError):
             f"(e.g. lr={self.lr / 10:g})"
         )
 
-    def __reduce__(self):  # keep the attributes through pickling (multiprocessing, dask)
+    def __reduce__(self) -> tuple[type[DivergenceError], tuple[int, float, np.ndarray]]:
+        # keep the attributes through pickling (multiprocessing, dask)
         return (type(self), (self.epoch, self.lr, self.coef))

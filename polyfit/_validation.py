@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+# numpy 1.25 moved it to numpy.exceptions; 2.0 removed the old name
+_RaggedWarning = getattr(np, "exceptions", np).VisibleDeprecationWarning
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ def settings(
         lr=as_positive_float(lr, "lr"),
         epochs=as_int(epochs, "epochs", 0),
         log_every=as_int(log_every, "log_every", 1),
-        callback=callback,  # type: ignore[arg-type]
+        callback=callback,
     )
 
 
@@ -73,8 +77,10 @@ def as_samples(values: object, name: str, keep_float32: bool) -> np.ndarray:
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{name} must be a 1-D array of real numbers, got {type(values).__name__}")
     try:
-        array = np.asarray(values)
-    except (TypeError, ValueError) as exc:
+        with warnings.catch_warnings():  # numpy < 1.24 only warns about ragged input
+            warnings.simplefilter("error", _RaggedWarning)
+            array = np.asarray(values)
+    except (TypeError, ValueError, _RaggedWarning) as exc:
         raise ValueError(f"{name} must be a 1-D array of real numbers: {exc}") from None
     kind = array.dtype.kind
     if kind == "O":

@@ -147,3 +147,16 @@ def test_overflow_at_the_start_with_zero_epochs_is_divergence():
     with pytest.raises(polyfit.DivergenceError) as caught:
         polyfit.fit([1e300, 2.0], [0.0, 0.0], 2, epochs=0, init=[0.0, 0.0, 1.0])
     assert caught.value.epoch == 0
+
+
+def test_divergence_error_pickles_with_its_attributes():
+    import pickle
+
+    error = polyfit.DivergenceError(7, 0.5, np.array([1.0, 2.0]))
+    again = pickle.loads(pickle.dumps(error))
+    assert (again.epoch, again.lr, again.coef.tolist(), str(again)) == (
+        7,
+        0.5,
+        [1.0, 2.0],
+        str(error),
+    )

@@ -1,0 +1,63 @@
+# Stub of the compiled extension polyfit/_kernels.pyx (private; see polyfit._fit).
+from typing import overload
+
+import numpy as np
+from numpy.typing import NDArray
+
+STATUS_OK: int
+STATUS_DIVERGED: int
+BLOCK: int
+LANES: int
+ISA_NAMES: dict[int, str]
+
+def isa_supported(isa: int) -> bool: ...
+def best_isa() -> int: ...
+def have_openmp() -> bool: ...
+def debug_build() -> bool: ...
+def max_threads() -> int: ...
+@overload
+def run_epochs(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    coef: NDArray[np.float64],
+    lr: float,
+    losses: NDArray[np.float64],
+    isa: int,
+    threads: int,
+    poll_signals: bool,
+) -> tuple[int, int]: ...
+@overload
+def run_epochs(
+    x: NDArray[np.float32],
+    y: NDArray[np.float32],
+    coef: NDArray[np.float64],
+    lr: float,
+    losses: NDArray[np.float64],
+    isa: int,
+    threads: int,
+    poll_signals: bool,
+) -> tuple[int, int]: ...
+@overload
+def sums(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    coef: NDArray[np.float64],
+    out: NDArray[np.float64],
+    isa: int,
+    threads: int,
+    poll_signals: bool,
+) -> None: ...
+@overload
+def sums(
+    x: NDArray[np.float32],
+    y: NDArray[np.float32],
+    coef: NDArray[np.float64],
+    out: NDArray[np.float64],
+    isa: int,
+    threads: int,
+    poll_signals: bool,
+) -> None: ...
+def first_nonfinite(a: NDArray[np.float64] | NDArray[np.float32]) -> int: ...
+def evaluate(
+    x: NDArray[np.float64], coef: NDArray[np.float64], out: NDArray[np.float64]
+) -> None: ...

@@ -1,0 +1,150 @@
+"""Test polyfit as a user gets it: build the wheel, install it with the [test]
+extra into a fresh virtual environment, and run the whole suite from a folder
+outside the checkout, so `import polyfit` cannot pick up the sources.
+
+    python tests/run_wheel.py                      # what README's Quick start runs
+    python tests/run_wheel.py --wheel dist/polyfit-*.whl --numpy lowest
+    python tests/run_wheel.py -- -k agreement -x   # arguments after -- go to pytest
+
+--numpy lowest installs the lowest numpy the registry has wheels of for this
+Python (and this project's floor).  POLYFIT_DIST=folder keeps the built wheel
+there; POLYFIT_DEBUG=1 builds a debug wheel (see setup.py).  Needs only the
+standard library, pip and a C compiler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import venv
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+NUMPY_FLOOR = (1, 23)  # keep in step with pyproject.toml's dependencies
+
+
+def run(command: list[str], **kwargs: object) -> None:
+    print("+", " ".join(command), flush=True)
+    subprocess.run(command, check=True, **kwargs)  # type: ignore[call-overload]
+
+
+def build_wheel(dist: Path) -> Path:
+    before = set(dist.glob("polyfit-*.whl"))
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(dist),
+            str(CHECKOUT),
+        ]
+    )
+    built = sorted(
+        set(dist.glob("polyfit-*.whl")) - before or dist.glob("polyfit-*.whl"),
+        key=lambda path: path.stat().st_mtime,
+    )
+    return built[-1]
+
+
+def version_key(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def lowest_numpy(python: str, scratch: Path) -> str:
+    """The lowest numpy release with a wheel for this interpreter, at or above the floor."""
+    asked = subprocess.run(
+        [
+            python,
+            "-m",
+            "pip",
+            "download",
+            "numpy==0",
+            "--only-binary",
+            ":all:",
+            "--no-deps",
+            "-d",
+            str(scratch),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    listed = re.search(r"from versions: ([^)]*)\)", asked.stderr)
+    if listed is None:
+        raise SystemExit(f"could not list numpy versions:\n{asked.stderr}")
+    final = [
+        v.strip() for v in listed.group(1).split(",") if re.fullmatch(r"\d+\.\d+\.\d+", v.strip())
+    ]
+    usable = [v for v in final if version_key(v)[:2] >= NUMPY_FLOOR]
+    return min(usable, key=version_key)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheel", help="test this wheel (a path or glob) instead of building one")
+    parser.add_argument("--numpy", help="numpy version to test against, or 'lowest'")
+    parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="polyfit-wheel-test-") as scratch_name:
+        scratch = Path(scratch_name)
+        if args.wheel:
+            matches = sorted(glob.glob(args.wheel))
+            if not matches:
+                raise SystemExit(f"no wheel matches {args.wheel!r}")
+            wheel = Path(matches[-1]).resolve()
+        else:
+            dist = Path(os.environ.get("POLYFIT_DIST", scratch / "dist")).resolve()
+            dist.mkdir(parents=True, exist_ok=True)
+            wheel = build_wheel(dist)
+
+        print(f"+ python -m venv {scratch / 'venv'}", flush=True)
+        venv.create(scratch / "venv", with_pip=True)
+        bin_dir = "Scripts" if os.name == "nt" else "bin"
+        python = str(scratch / "venv" / bin_dir / "python")
+        requirements = [f"{wheel}[test]"]
+        if args.numpy:
+            version = lowest_numpy(python, scratch) if args.numpy == "lowest" else args.numpy
+            requirements.append(f"numpy=={version}")
+        run([python, "-m", "pip", "install", "--quiet", "--only-binary", "numpy", *requirements])
+
+        # From outside the checkout, polyfit must be the installed one.
+        workdir = scratch / "work"
+        workdir.mkdir()
+        run(
+            [
+                python,
+                "-c",
+                "import polyfit, numpy, sys; "
+                f"assert not polyfit.__file__.startswith({str(CHECKOUT)!r}), polyfit.__file__; "
+                "print('testing', polyfit.__file__, 'with numpy', numpy.__version__)",
+            ],
+            cwd=workdir,
+        )
+        tests = subprocess.run(
+            [
+                python,
+                "-m",
+                "pytest",
+                str(CHECKOUT / "tests"),
+                "-p",
+                "no:cacheprovider",
+                *args.pytest_args,
+            ],
+            cwd=workdir,
+            check=False,
+        )
+        return tests.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
