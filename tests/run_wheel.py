@@ -120,13 +120,16 @@ def main(argv: list[str] | None = None) -> int:
         # From outside the checkout, polyfit must be the installed one.
         workdir = scratch / "work"
         workdir.mkdir()
+        debug = os.environ.get("POLYFIT_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
         run(
             [
                 python,
                 "-c",
                 "import polyfit, numpy, sys; "
                 f"assert not polyfit.__file__.startswith({str(CHECKOUT)!r}), polyfit.__file__; "
-                "print('testing', polyfit.__file__, 'with numpy', numpy.__version__)",
+                "config = polyfit.show_config(mode='dicts'); "
+                f"assert config['debug_build'] == {debug}, 'debug build: ' + str(config); "
+                "print('testing', polyfit.__file__, 'with numpy', numpy.__version__, config)",
             ],
             cwd=workdir,
         )

@@ -105,3 +105,21 @@ def test_show_config(capsys):
     assert f"instruction_set              {info['instruction_set']}" in printed
     with pytest.raises(ValueError, match="mode"):
         polyfit.show_config(mode="json")
+
+
+def test_installed_package_layout():
+    """py.typed and the extension's stub ship beside it; a release build carries no
+    build paths (no debug info, no temporary build folders)."""
+    from pathlib import Path
+
+    import polyfit._kernels
+
+    package = Path(polyfit.__file__).parent
+    extension = Path(polyfit._kernels.__file__)
+    assert (package / "py.typed").is_file()
+    assert (package / "_kernels.pyi").is_file()
+    assert extension.parent == package
+    if not polyfit.show_config(mode="dicts")["debug_build"]:
+        binary = extension.read_bytes()
+        for fragment in (str(package.parent).encode(), b"pip-build-env", b"build/temp"):
+            assert fragment not in binary, fragment
