@@ -216,6 +216,40 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
     }
 
 
+def python_threads_case(repeat: int, fits: int = 8) -> dict[str, object]:
+    """Eight fits from eight Python threads against the same fits one after another."""
+    import threading
+
+    rng = np.random.default_rng(4)
+    problems = [rng.uniform(-1.0, 1.0, 50_000) for _ in range(fits)]
+
+    def one(x: np.ndarray) -> None:
+        polyfit.fit(x, np.sin(3.0 * x), 3, lr=1e-6, epochs=200, seed=0, threads=1)
+
+    def serial() -> None:
+        for x in problems:
+            one(x)
+
+    def threaded() -> None:
+        workers = [threading.Thread(target=one, args=(x,)) for x in problems]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    times = timed_side_by_side(
+        {"8 fits, one after another": serial, "8 fits in 8 Python threads": threaded}, repeat
+    )
+    return {
+        "name": f"{fits} fits of n=50,000, 200 epochs: Python threads (GIL released)",
+        "times": times,
+        "ratios": {
+            "serial / threaded": times["8 fits, one after another"]
+            / times["8 fits in 8 Python threads"]
+        },
+    }
+
+
 PEAK_PROBE = """
 import sys, numpy as np, polyfit
 
@@ -310,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         tutorial_case(repeat),
         degree8_case(max(1, repeat // 3), epochs=100 if args.quick else 2000),
         large_case(large_n, 20, large_repeat),
+        python_threads_case(max(1, repeat // 3)),
     ]
     peak = peak_memory_case(large_n)
     if peak is not None:

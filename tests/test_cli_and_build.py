@@ -123,3 +123,10 @@ def test_installed_package_layout():
         binary = extension.read_bytes()
         for fragment in (str(package.parent).encode(), b"pip-build-env", b"build/temp"):
             assert fragment not in binary, fragment
+
+
+def test_version_comes_from_the_package_metadata():
+    from importlib.metadata import version
+
+    assert polyfit.__version__ == version("polyfit")
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", polyfit.__version__)
