@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import warnings
@@ -11,9 +12,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _kernels, _validation
+from . import _kernels, _stats, _validation
 from ._errors import DivergenceError
 from ._result import FitResult
+from ._stats import Window
+
+METHODS = ("exact", "moments")
 
 # With threads=None, use all cores from this many samples on (below it the
 # per-epoch thread synchronisation costs more than the second core gains).
@@ -60,18 +64,138 @@ def _diverged(
     return DivergenceError(epoch, lr, coef)
 
 
+def poll_signals() -> bool:
+    """Whether the kernel should run Python's signal handlers (every ~20 ms, so
+    Ctrl-C stops even one long epoch): only on the main thread, where they run."""
+    return threading.current_thread() is threading.main_thread()
+
+
+# A chunk of epochs: (coef, losses out, previous loss) -> (completed, status).
+Runner = Callable[[np.ndarray, np.ndarray, float], tuple[int, int]]
+
+
+def train(
+    run: Runner,
+    coef: np.ndarray,
+    settings: _validation.Settings,
+    lr: float,
+    on_divergence: Callable[[int], DivergenceError],
+) -> tuple[np.ndarray, int, bool]:
+    """Run the epochs in as few compiled calls as the callback allows.
+
+    Returns (losses, epochs run, converged); coef is updated in place.
+    """
+    losses = np.empty(settings.epochs)
+    t = 0
+    converged = False
+    while t < settings.epochs:
+        end = settings.epochs
+        if settings.callback is not None:  # return to Python where a callback is due
+            end = min(end, (t // settings.log_every + 1) * settings.log_every)
+        previous = float(losses[t - 1]) if t > 0 else math.nan
+        completed, status = run(coef, losses[t:end], previous)
+        if status == _kernels.STATUS_DIVERGED:
+            raise on_divergence(t + completed)
+        t += completed
+        converged = status == _kernels.STATUS_CONVERGED
+        if not _validation.continue_after(settings, t - 1, float(losses[t - 1]), coef):
+            break
+        if converged:
+            break
+    return losses[:t], t, converged
+
+
+def statistics(
+    x: np.ndarray, y: np.ndarray, degree: int, window: Window, threads: int, poll: bool
+) -> np.ndarray:
+    """The power sums of (x, y) in the window's variable, in one compiled pass;
+    a non-finite sum is traced to its cause (bad data, or powers beyond float64)."""
+    stats = np.empty(_stats.width(degree))
+    _kernels.moments(x, y, degree, window.shift, window.factor, stats, ISA, threads, poll)
+    if not np.all(np.isfinite(stats)):
+        _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
+        _validation.require_finite(y, "y", _kernels.first_nonfinite(y))
+        raise ValueError(
+            f"the power sums of x overflow float64 (x**{2 * degree} for |x| up to "
+            f"{float(np.max(np.abs(x))):g}); use scale=True or a lower degree"
+        )
+    return stats
+
+
+def fit_statistics(
+    stats: np.ndarray,
+    settings: _validation.Settings,
+    coef: np.ndarray,
+    window: Window,
+) -> FitResult:
+    """Gradient descent on power sums (method='moments'), for fit, Moments and Dask."""
+    degree = settings.degree
+    _stats.check_conditioning(stats, degree, (window.lo, window.hi))
+    lr = _stats.auto_lr(stats, degree) if settings.lr == "auto" else float(settings.lr)
+    poll = poll_signals()
+
+    def run(coef: np.ndarray, losses: np.ndarray, previous: float) -> tuple[int, int]:
+        return _kernels.train_moments(stats, coef, losses, lr, settings.tol, previous, poll)
+
+    losses, epochs_run, converged = train(
+        run, coef, settings, lr, lambda epoch: DivergenceError(epoch, lr, coef)
+    )
+    return result(
+        coef,
+        losses,
+        _stats.loss(stats, coef),
+        settings,
+        lr,
+        epochs_run,
+        converged,
+        "moments",
+        window,
+    )
+
+
+def result(
+    coef: np.ndarray,
+    losses: np.ndarray,
+    loss: float,
+    settings: _validation.Settings,
+    lr: float,
+    epochs_run: int,
+    converged: bool,
+    method: str,
+    window: Window,
+) -> FitResult:
+    if not math.isfinite(loss):
+        raise DivergenceError(epochs_run, lr, coef)
+    return FitResult(
+        coef=window.to_x(coef),
+        losses=losses,
+        loss=loss,
+        degree=settings.degree,
+        lr=lr,
+        epochs=settings.epochs,
+        epochs_run=epochs_run,
+        converged=converged,
+        method=method,
+        domain=(window.lo, window.hi) if window.scaling else None,
+        scaled_coef=coef if window.scaling else None,
+    )
+
+
 def fit(
     x: ArrayLike,
     y: ArrayLike,
     degree: int = 3,
     *,
-    lr: float = 1e-6,
+    lr: float | str = 1e-6,
     epochs: int = 2000,
     init: ArrayLike | None = None,
     seed: Any = None,
     log_every: int = 100,
     callback: Callable[[int, float, np.ndarray], Any] | None = None,
     threads: int | None = None,
+    method: str = "exact",
+    tol: float | None = None,
+    scale: bool = False,
 ) -> FitResult:
     r"""Fit y ~ c0 + c1 x + ... + cd x^d by full-batch gradient descent.
 
@@ -86,29 +210,42 @@ def fit(
         everything else is used as float64.  Never modified.
     degree : int, default 3
         Degree d >= 0 of the polynomial.
-    lr : float, default 1e-6
-        Learning rate, finite and > 0.
+    lr : float or "auto", default 1e-6
+        Learning rate, finite and > 0.  "auto" takes 1 / (2 lambda_max(G)),
+        G_jk = sum x^(j+k) (of the scaled x with `scale`), the step with which
+        every epoch lowers the loss; `FitResult.lr` reports it.
     epochs : int, default 2000
-        Number of full passes over the data, >= 0.
+        Number of epochs, >= 0.
     init : array_like, shape (degree + 1,), optional
-        Starting coefficients, lowest power first.  Default:
-        ``numpy.random.default_rng(seed).standard_normal(degree + 1)``.
+        Starting coefficients, lowest power first (in the scaled variable with
+        `scale`).  Default: ``numpy.random.default_rng(seed).standard_normal(degree + 1)``.
     seed : None, int or numpy.random.Generator, optional
         Seed of the random start; not used when `init` is given.
     log_every : int, default 100
         The callback runs after epochs t with ``t % log_every == log_every - 1``.
     callback : callable, optional
         ``callback(epoch, loss, coef)`` with the epoch's loss and a copy of the
-        coefficients after its update.  Returning ``False`` stops training.
+        coefficients after its update (in the scaled variable with `scale`).
+        Returning ``False`` stops training.
     threads : int, optional
-        Threads for the pass over the data.  Default: all cores when n >= 65536,
-        else 1.  The result is bitwise the same for every thread count.
+        Threads for the passes over the data.  Default: all cores when
+        n >= 65536, else 1.  The result is bitwise the same for every count.
+    method : {"exact", "moments"}, default "exact"
+        "exact" passes over the data every epoch, as the tutorial does.
+        "moments" passes once, for the power sums (the sufficient statistics of
+        squared loss), then runs the same epochs on them at O(degree^2) each.
+    tol : float, optional
+        Stop once an epoch lowers the loss by less than ``tol`` times the loss
+        before it (``FitResult.converged``).  Default: run all epochs.
+    scale : bool, default False
+        Train in u = (x - mid) / half, x's range mapped onto [-1, 1] (numpy's
+        domain and window); `coef` is converted back to x.
 
     Returns
     -------
     FitResult
         ``coef`` (lowest power first), ``losses`` (one per epoch run), ``loss``
-        (of the returned coef), and the settings.
+        (of the returned coef), ``converged``, ``epochs_run`` and the settings.
 
     Raises
     ------
@@ -117,9 +254,16 @@ def fit(
     DivergenceError
         When a loss or a coefficient becomes non-finite (lr too large).
 
+    Warns
+    -----
+    ConditioningWarning
+        With method="moments", when float64 power sums cannot carry the
+        gradient for the data's range and degree.
+
     See Also
     --------
     polyfit.reference.fit : the same algorithm in plain numpy.
+    polyfit.Moments : the statistics of data that arrive in chunks.
     numpy.polynomial.Polynomial.fit : the exact least-squares fit.
 
     Notes
@@ -132,6 +276,10 @@ def fit(
         g_k = \sum_i 2 (p(x_i) - y_i) x_i^k, \qquad
         c_k \leftarrow c_k - \mathrm{lr} \, g_k .
 
+    With method="moments", L_t = c.G c - 2 c.T + sum y^2 is a difference of
+    large terms when the fit is close (L_t much smaller than sum y^2): its
+    absolute error is then about 1e-16 * sum y^2.
+
     Examples
     --------
     >>> import numpy as np, polyfit
@@ -142,45 +290,44 @@ def fit(
     >>> bool(result.loss < 20)
     True
     """
-    settings = _validation.settings(degree, lr, epochs, log_every, callback)
+    settings = _validation.settings(
+        degree, lr, epochs, log_every, callback, tol, allow_auto_lr=True
+    )
+    method = _validation.as_choice(method, "method", METHODS)
+    scale = _validation.as_bool(scale, "scale")
     threads = _validation.as_threads(threads)
     x, y = _validation.samples(x, y, keep_float32=True)
-    if settings.degree == 0:  # x never enters a constant's loss, so check it now
+    if settings.degree == 0 or scale:  # x's range, or x unused by a constant's loss
         _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
-    # Otherwise a NaN or infinity in the data makes the first loss non-finite;
-    # the data are scanned only then (_diverged), which saves two passes.
+    # Otherwise a NaN or infinity in the data makes the first loss (or a power
+    # sum) non-finite; the data are scanned only then, which saves two passes.
     coef = _validation.initial_coef(init, seed, settings.degree)
-    n = x.shape[0]
-    nthreads = resolve_threads(threads, n)
-    losses = np.empty(settings.epochs)
-    # The kernel runs Python's signal handlers every ~20 ms, so Ctrl-C stops even
-    # a single long epoch; handlers run only on the main thread.
-    poll = threading.current_thread() is threading.main_thread()
+    nthreads = resolve_threads(threads, x.shape[0])
+    poll = poll_signals()
+    window = Window.of(float(np.min(x)), float(np.max(x))) if scale else Window.identity()
 
-    t = 0
-    while t < settings.epochs:
-        end = settings.epochs
-        if settings.callback is not None:  # return to Python where a callback is due
-            end = min(end, (t // settings.log_every + 1) * settings.log_every)
-        completed, status = _kernels.run_epochs(
-            x, y, coef, settings.lr, losses[t:end], ISA, nthreads, poll
+    if method == "moments":
+        stats = statistics(x, y, settings.degree, window, nthreads, poll)
+        return fit_statistics(stats, settings, coef, window)
+
+    if settings.lr == "auto":
+        lr = _stats.auto_lr(
+            statistics(x, y, settings.degree, window, nthreads, poll), settings.degree
         )
-        if status == _kernels.STATUS_DIVERGED:
-            raise _diverged(x, y, t + completed, settings.lr, coef)
-        t = end
-        if not _validation.continue_after(settings, t - 1, float(losses[t - 1]), coef):
-            break
+    else:
+        lr = float(settings.lr)
+    data_x = window.map(x) if window.scaling else x  # a float64 copy when scaling
 
-    final = np.empty(settings.degree + 2)
-    _kernels.sums(x, y, coef, final, ISA, nthreads, poll)
-    if not np.isfinite(final[0]):
-        raise _diverged(x, y, t, settings.lr, coef)
-    return FitResult(
-        coef=coef,
-        losses=losses[:t],
-        loss=final[0],
-        degree=settings.degree,
-        lr=settings.lr,
-        epochs=settings.epochs,
-        epochs_run=t,
+    def run(coef: np.ndarray, losses: np.ndarray, previous: float) -> tuple[int, int]:
+        return _kernels.run_epochs(
+            data_x, y, coef, losses, lr, settings.tol, previous, ISA, nthreads, poll
+        )
+
+    losses, epochs_run, converged = train(
+        run, coef, settings, lr, lambda epoch: _diverged(x, y, epoch, lr, coef)
     )
+    final = np.empty(settings.degree + 2)
+    _kernels.sums(data_x, y, coef, final, ISA, nthreads, poll)
+    if not np.isfinite(final[0]):
+        raise _diverged(x, y, epochs_run, lr, coef)
+    return result(coef, losses, final[0], settings, lr, epochs_run, converged, "exact", window)

@@ -6,6 +6,7 @@ from numpy.typing import NDArray
 
 STATUS_OK: int
 STATUS_DIVERGED: int
+STATUS_CONVERGED: int
 BLOCK: int
 LANES: int
 ISA_NAMES: dict[int, str]
@@ -20,8 +21,10 @@ def run_epochs(
     x: NDArray[np.float64],
     y: NDArray[np.float64],
     coef: NDArray[np.float64],
-    lr: float,
     losses: NDArray[np.float64],
+    lr: float,
+    tol: float,
+    previous_loss: float,
     isa: int,
     threads: int,
     poll_signals: bool,
@@ -31,8 +34,10 @@ def run_epochs(
     x: NDArray[np.float32],
     y: NDArray[np.float32],
     coef: NDArray[np.float64],
-    lr: float,
     losses: NDArray[np.float64],
+    lr: float,
+    tol: float,
+    previous_loss: float,
     isa: int,
     threads: int,
     poll_signals: bool,
@@ -57,6 +62,39 @@ def sums(
     threads: int,
     poll_signals: bool,
 ) -> None: ...
+@overload
+def moments(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    degree: int,
+    shift: float,
+    scale: float,
+    out: NDArray[np.float64],
+    isa: int,
+    threads: int,
+    poll_signals: bool,
+) -> None: ...
+@overload
+def moments(
+    x: NDArray[np.float32],
+    y: NDArray[np.float32],
+    degree: int,
+    shift: float,
+    scale: float,
+    out: NDArray[np.float64],
+    isa: int,
+    threads: int,
+    poll_signals: bool,
+) -> None: ...
+def train_moments(
+    stats: NDArray[np.float64],
+    coef: NDArray[np.float64],
+    losses: NDArray[np.float64],
+    lr: float,
+    tol: float,
+    previous_loss: float,
+    poll_signals: bool,
+) -> tuple[int, int]: ...
 def first_nonfinite(a: NDArray[np.float64] | NDArray[np.float32]) -> int: ...
 def evaluate(
     x: NDArray[np.float64], coef: NDArray[np.float64], out: NDArray[np.float64]

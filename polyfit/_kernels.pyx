@@ -10,10 +10,18 @@ cdef extern from "Python.h":
 
 cdef extern from "pf_kernel.h" nogil:
     ctypedef int (*pf_interrupt_fn)() noexcept nogil
+    ctypedef struct pf_settings:
+        double lr
+        double tol
+        double previous_loss
+        int isa
+        int nthreads
+        pf_interrupt_fn interrupt
     int PF_OK
     int PF_DIVERGED
     int PF_NOMEM
     int PF_INTERRUPTED
+    int PF_CONVERGED
     int PF_ISA_BASELINE
     int PF_ISA_AVX2
     int PF_BLOCK
@@ -24,22 +32,30 @@ cdef extern from "pf_kernel.h" nogil:
     int pf_max_threads()
     int pf_debug_build()
     Py_ssize_t pf_fit_f64(const double *x, const double *y, Py_ssize_t n, int degree,
-                          double *coef, double lr, Py_ssize_t epochs, double *losses,
-                          int isa, int nthreads, pf_interrupt_fn interrupt, int *status)
+                          double *coef, Py_ssize_t epochs, double *losses,
+                          const pf_settings *settings, int *status)
     Py_ssize_t pf_fit_f32(const float *x, const float *y, Py_ssize_t n, int degree,
-                          double *coef, double lr, Py_ssize_t epochs, double *losses,
-                          int isa, int nthreads, pf_interrupt_fn interrupt, int *status)
+                          double *coef, Py_ssize_t epochs, double *losses,
+                          const pf_settings *settings, int *status)
     int pf_sums_f64(const double *x, const double *y, Py_ssize_t n, int degree,
-                    const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
-                    double *sums)
+                    const double *coef, const pf_settings *settings, double *sums)
     int pf_sums_f32(const float *x, const float *y, Py_ssize_t n, int degree,
-                    const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
-                    double *sums)
+                    const double *coef, const pf_settings *settings, double *sums)
+    int pf_moments_f64(const double *x, const double *y, Py_ssize_t n, int degree,
+                       double shift, double scale, const pf_settings *settings,
+                       double *moments)
+    int pf_moments_f32(const float *x, const float *y, Py_ssize_t n, int degree,
+                       double shift, double scale, const pf_settings *settings,
+                       double *moments)
+    Py_ssize_t pf_train_moments(const double *moments, int degree, double *coef,
+                                Py_ssize_t epochs, double *losses,
+                                const pf_settings *settings, int *status)
     Py_ssize_t pf_first_nonfinite_f64(const double *a, Py_ssize_t n)
     Py_ssize_t pf_first_nonfinite_f32(const float *a, Py_ssize_t n)
 
 STATUS_OK = PF_OK
 STATUS_DIVERGED = PF_DIVERGED
+STATUS_CONVERGED = PF_CONVERGED
 BLOCK = PF_BLOCK
 LANES = PF_LANES
 ISA_NAMES = {PF_ISA_BASELINE: "baseline", PF_ISA_AVX2: "avx2"}
@@ -94,10 +110,27 @@ def max_threads():
     return pf_max_threads()
 
 
+cdef pf_settings make_settings(double lr, double tol, double previous_loss, int isa,
+                              int threads, bint poll_signals) noexcept:
+    cdef pf_settings settings
+    settings.lr = lr
+    settings.tol = tol
+    settings.previous_loss = previous_loss
+    settings.isa = isa
+    settings.nthreads = threads
+    settings.interrupt = NULL
+    if poll_signals:  # Python runs signal handlers on its main thread only
+        settings.interrupt = signals_pending
+    return settings
+
+
 def run_epochs(const floating[::1] x, const floating[::1] y, double[::1] coef,
-               double lr, double[::1] losses, int isa, int threads, bint poll_signals):
+               double[::1] losses, double lr, double tol, double previous_loss, int isa,
+               int threads, bint poll_signals):
     """Run len(losses) epochs in place on coef; returns (epochs completed, status).
 
+    tol stops once the loss falls by less than tol (relative) in an epoch;
+    previous_loss is the loss of the epoch before the first (NaN: none).
     poll_signals: run Python's signal handlers about every 20 ms (main thread
     only); an exception they raise (KeyboardInterrupt) propagates from here.
     """
@@ -105,16 +138,15 @@ def run_epochs(const floating[::1] x, const floating[::1] y, double[::1] coef,
     cdef int degree = <int>coef.shape[0] - 1
     cdef int status = PF_OK
     cdef double *losses_ptr = &losses[0] if epochs > 0 else NULL
-    cdef pf_interrupt_fn interrupt = NULL
-    if poll_signals:
-        interrupt = signals_pending
+    cdef pf_settings settings = make_settings(lr, tol, previous_loss, isa, threads,
+                                              poll_signals)
     with nogil:
         if floating is double:
-            completed = pf_fit_f64(&x[0], &y[0], n, degree, &coef[0], lr, epochs,
-                                   losses_ptr, isa, threads, interrupt, &status)
+            completed = pf_fit_f64(&x[0], &y[0], n, degree, &coef[0], epochs, losses_ptr,
+                                   &settings, &status)
         else:
-            completed = pf_fit_f32(&x[0], &y[0], n, degree, &coef[0], lr, epochs,
-                                   losses_ptr, isa, threads, interrupt, &status)
+            completed = pf_fit_f32(&x[0], &y[0], n, degree, &coef[0], epochs, losses_ptr,
+                                   &settings, &status)
     check_status(status)
     return completed, status
 
@@ -124,17 +156,47 @@ def sums(const floating[::1] x, const floating[::1] y, const double[::1] coef,
     """out[0] = sum r**2, out[1 + k] = sum r * x**k, r = p(x) - y."""
     cdef int status
     cdef int degree = <int>coef.shape[0] - 1
-    cdef pf_interrupt_fn interrupt = NULL
-    if poll_signals:
-        interrupt = signals_pending
+    cdef pf_settings settings = make_settings(1.0, 0.0, 0.0, isa, threads, poll_signals)
     with nogil:
         if floating is double:
-            status = pf_sums_f64(&x[0], &y[0], x.shape[0], degree, &coef[0], isa,
-                                 threads, interrupt, &out[0])
+            status = pf_sums_f64(&x[0], &y[0], x.shape[0], degree, &coef[0], &settings,
+                                 &out[0])
         else:
-            status = pf_sums_f32(&x[0], &y[0], x.shape[0], degree, &coef[0], isa,
-                                 threads, interrupt, &out[0])
+            status = pf_sums_f32(&x[0], &y[0], x.shape[0], degree, &coef[0], &settings,
+                                 &out[0])
     check_status(status)
+
+
+def moments(const floating[::1] x, const floating[::1] y, int degree, double shift,
+            double scale, double[::1] out, int isa, int threads, bint poll_signals):
+    """The power sums of u = (x - shift) * scale into out (3 degree + 3 values):
+    sum u^k (k <= 2 degree), sum u^k y (k <= degree), sum y^2."""
+    cdef int status
+    cdef pf_settings settings = make_settings(1.0, 0.0, 0.0, isa, threads, poll_signals)
+    with nogil:
+        if floating is double:
+            status = pf_moments_f64(&x[0], &y[0], x.shape[0], degree, shift, scale,
+                                    &settings, &out[0])
+        else:
+            status = pf_moments_f32(&x[0], &y[0], x.shape[0], degree, shift, scale,
+                                    &settings, &out[0])
+    check_status(status)
+
+
+def train_moments(const double[::1] stats, double[::1] coef, double[::1] losses, double lr,
+                  double tol, double previous_loss, bint poll_signals):
+    """Epochs of gradient descent on the statistics; as run_epochs."""
+    cdef Py_ssize_t epochs = losses.shape[0], completed
+    cdef int degree = <int>coef.shape[0] - 1
+    cdef int status = PF_OK
+    cdef double *losses_ptr = &losses[0] if epochs > 0 else NULL
+    cdef pf_settings settings = make_settings(lr, tol, previous_loss, PF_ISA_BASELINE, 1,
+                                              poll_signals)
+    with nogil:
+        completed = pf_train_moments(&stats[0], degree, &coef[0], epochs, losses_ptr,
+                                     &settings, &status)
+    check_status(status)
+    return completed, status
 
 
 def first_nonfinite(const floating[::1] a):

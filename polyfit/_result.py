@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from numpy.polynomial import Polynomial
 
+from ._stats import Window
+
 
 def _frozen(values: Any) -> np.ndarray:
     array = np.array(values, dtype=np.float64)  # always a copy the caller cannot reach
@@ -34,8 +36,19 @@ class FitResult:
     epochs : int
         The epochs asked for.
     epochs_run : int
-        The epochs actually run: fewer than `epochs` only if the callback
-        returned False to stop early.
+        The epochs actually run: fewer than `epochs` when `tol` was met
+        (`converged`) or the callback returned False.
+    converged : bool
+        True if training stopped because the loss fell by less than `tol`.
+    method : str
+        "exact" (a pass over the data every epoch) or "moments" (one pass for
+        the sufficient statistics, then epochs on them).
+    domain : tuple of float or None
+        With ``scale=True``: the x range [lo, hi] that was mapped onto [-1, 1].
+    scaled_coef : numpy.ndarray or None
+        With ``scale=True``: the coefficients in the scaled variable
+        u = (x - (lo + hi) / 2) / ((hi - lo) / 2), in which training ran (and
+        `init` was given); `coef` is the same polynomial in x.
     """
 
     coef: np.ndarray
@@ -45,11 +58,22 @@ class FitResult:
     lr: float
     epochs: int
     epochs_run: int
+    converged: bool = False
+    method: str = "exact"
+    domain: tuple[float, float] | None = None
+    scaled_coef: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "coef", _frozen(self.coef))
         object.__setattr__(self, "losses", _frozen(self.losses))
         object.__setattr__(self, "loss", float(self.loss))
+        if self.scaled_coef is not None:
+            object.__setattr__(self, "scaled_coef", _frozen(self.scaled_coef))
+        if self.domain is not None:
+            object.__setattr__(self, "domain", (float(self.domain[0]), float(self.domain[1])))
+
+    def _window(self) -> Window:
+        return Window.identity() if self.domain is None else Window.of(*self.domain)
 
     def predict(self, x: Any) -> Any:
         """Evaluate the polynomial at x (any shape) with the compiled kernel.
@@ -64,14 +88,20 @@ class FitResult:
             raise TypeError(f"x must contain real numbers, got dtype {array.dtype}")
         flat = np.ascontiguousarray(array, dtype=np.float64).reshape(-1)
         out = np.empty_like(flat)
-        _kernels.evaluate(flat, self.coef, out)
+        if self.scaled_coef is None:
+            _kernels.evaluate(flat, self.coef, out)
+        else:  # evaluate where training ran: better conditioned than coef in x
+            _kernels.evaluate(self._window().map(flat), self.scaled_coef, out)
         return out.reshape(array.shape) if array.ndim else out[0]
 
     __call__ = predict
 
     def to_polynomial(self) -> Polynomial:
-        """The same polynomial as a numpy.polynomial.Polynomial."""
-        return Polynomial(self.coef.copy())
+        """The same polynomial as a numpy.polynomial.Polynomial (with ``scale=True``,
+        in numpy's own form: the scaled coefficients with domain and window)."""
+        if self.scaled_coef is None:
+            return Polynomial(self.coef.copy())
+        return self._window().polynomial(self.scaled_coef)
 
     def __str__(self) -> str:
         """'y = c0 + c1 x + c2 x^2 + ...', each number as the tutorial's f-string prints it."""
@@ -83,6 +113,7 @@ class FitResult:
 
     def __repr__(self) -> str:
         return (
-            f"FitResult(degree={self.degree}, loss={self.loss!r}, lr={self.lr!r}, "
-            f"epochs={self.epochs}, epochs_run={self.epochs_run}, coef={self.coef!r})"
+            f"FitResult(degree={self.degree}, method={self.method!r}, loss={self.loss!r}, "
+            f"lr={self.lr!r}, epochs={self.epochs}, epochs_run={self.epochs_run}, "
+            f"converged={self.converged}, coef={self.coef!r})"
         )

@@ -23,10 +23,11 @@ _RaggedWarning = getattr(np, "exceptions", np).VisibleDeprecationWarning
 @dataclass(frozen=True)
 class Settings:
     degree: int
-    lr: float
+    lr: float | str  # a float, or "auto" where the caller allows it
     epochs: int
     log_every: int
     callback: Callable[[int, float, np.ndarray], Any] | None
+    tol: float = 0.0  # 0: no early stop
 
 
 def as_int(value: object, name: str, minimum: int) -> int:
@@ -49,17 +50,54 @@ def as_positive_float(value: object, name: str) -> float:
 
 
 def settings(
-    degree: object, lr: object, epochs: object, log_every: object, callback: object
+    degree: object,
+    lr: object,
+    epochs: object,
+    log_every: object,
+    callback: object,
+    tol: object = None,
+    allow_auto_lr: bool = False,
 ) -> Settings:
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    auto = allow_auto_lr and isinstance(lr, str) and lr == "auto"
+    if isinstance(lr, str) and not auto:
+        expected = "a real number or 'auto'" if allow_auto_lr else "a real number"
+        raise TypeError(f"lr must be {expected}, got {lr!r}")
     return Settings(
         degree=as_int(degree, "degree", 0),
-        lr=as_positive_float(lr, "lr"),
+        lr="auto" if auto else as_positive_float(lr, "lr"),
         epochs=as_int(epochs, "epochs", 0),
         log_every=as_int(log_every, "log_every", 1),
         callback=callback,
+        tol=as_tol(tol),
     )
+
+
+def as_tol(tol: object) -> float:
+    """None (no early stop) or a finite real >= 0 (0 also means no early stop)."""
+    if tol is None:
+        return 0.0
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real):
+        raise TypeError(f"tol must be a real number or None, got {type(tol).__name__} {tol!r}")
+    value = float(tol)
+    if not math.isfinite(value) or value < 0.0:
+        raise ValueError(f"tol must be finite and >= 0, got {tol!r}")
+    return value
+
+
+def as_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {choices}, got {type(value).__name__} {value!r}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def as_bool(value: object, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
 
 
 def as_threads(threads: object) -> int | None:

@@ -52,10 +52,9 @@
 /* Degrees up to this get a block function whose accumulators live in registers. */
 #define PF_SPECIALISED_MAX 8
 
-/* Lane accumulators of the generic-degree pass: (degree + 1) * PF_LANES doubles,
- * in whole 64-byte lines so each thread's scratch stays vector-aligned. */
+/* Lane accumulators of the generic-degree passes live in per-thread scratch,
+ * aligned to 64 bytes so that every vector in it is aligned. */
 #define PF_ALIGN 64
-#define PF_SCRATCH_DOUBLES(degree) ((size_t)((degree) + 1) * PF_LANES)
 
 /* A block function: the sums of one block (see pf_kernel_impl.h). */
 typedef void (*pf_block_fn)(const void *x, const void *y, ptrdiff_t n,
@@ -114,17 +113,23 @@ int pf_best_isa(void)
     return PF_ISA_BASELINE;
 }
 
-/* The block function for an element size and instruction set; an unsupported
- * instruction set falls back to the baseline. */
-static pf_block_fn pf_select(int is_float, int isa)
+/* The block function of a kind (PF_KIND_*) for an element size and instruction
+ * set; an unsupported instruction set falls back to the baseline. */
+#define PF_KIND_EPOCH 0    /* loss and gradient sums: pf_block_fn_* */
+#define PF_KIND_MOMENTS 1  /* power sums: pf_moments_fn_* */
+#define PF_PICK(kind, is_float, suffix)                                          \
+    ((kind) == PF_KIND_MOMENTS                                                   \
+         ? ((is_float) ? pf_moments_fn_float_##suffix : pf_moments_fn_double_##suffix) \
+         : ((is_float) ? pf_block_fn_float_##suffix : pf_block_fn_double_##suffix))
+static pf_block_fn pf_select(int kind, int is_float, int isa)
 {
     if (!pf_isa_supported(isa))
         isa = PF_ISA_BASELINE;
 #ifdef PF_X86_DISPATCH
     if (isa == PF_ISA_AVX2)
-        return is_float ? pf_block_fn_float_avx2 : pf_block_fn_double_avx2;
+        return PF_PICK(kind, is_float, avx2);
 #endif
-    return is_float ? pf_block_fn_float_baseline : pf_block_fn_double_baseline;
+    return PF_PICK(kind, is_float, baseline);
 }
 
 int pf_have_openmp(void)
@@ -162,8 +167,10 @@ typedef struct {
     size_t itemsize;
     ptrdiff_t n, nblocks;
     int degree, nthreads;
-    double *block_sums;  /* nblocks rows of degree + 2 */
-    double *scratch;     /* per thread (degree + 1) * PF_LANES doubles, or NULL */
+    int width;           /* sums per block */
+    size_t scratch_doubles;  /* per thread, for the generic-degree pass; 0 if unused */
+    double *block_sums;  /* nblocks rows of width */
+    double *scratch;     /* nthreads * scratch_doubles, or NULL */
     void *allocation;
     pf_interrupt_fn interrupt;  /* polled by one thread, or NULL */
     double next_poll;           /* time of the next poll, seconds */
@@ -200,8 +207,8 @@ static void pf_flag_set(int *flag)
     *flag = 1;
 }
 
-/* Called by the polling thread between blocks: ask interrupt() at most every
- * PF_POLL_SECONDS.  Returns the (shared) interrupted flag. */
+/* Called by the polling thread between units of work: ask interrupt() at most
+ * every PF_POLL_SECONDS.  Returns the (shared) interrupted flag. */
 static int pf_work_poll(pf_work *w)
 {
     double now;
@@ -217,35 +224,42 @@ static int pf_work_poll(pf_work *w)
     return pf_flag_read(&w->interrupted);
 }
 
-static int pf_work_init(pf_work *w, int is_float, const void *x, const void *y,
-                        ptrdiff_t n, int degree, int isa, int nthreads,
-                        pf_interrupt_fn interrupt)
+static void pf_work_init_polling(pf_work *w, pf_interrupt_fn interrupt)
 {
-    size_t sums_bytes, scratch_bytes = 0;
-    char *base;
-    /* the caller's contract (checked in debug builds, POLYFIT_DEBUG=1) */
-    assert(x != NULL && y != NULL && n >= 1 && degree >= 0);
-    assert(isa >= 0 && isa < PF_ISA_COUNT);
     w->interrupt = interrupt;
     w->next_poll = pf_seconds() + PF_POLL_SECONDS;
     w->blocks_to_poll = PF_POLL_BLOCKS;
     w->interrupted = 0;
-    w->block = pf_select(is_float, isa);
+}
+
+/* Set up a pass of `kind` over x, y: `width` sums per block, and for the
+ * generic-degree pass per-thread scratch of width * PF_LANES doubles. */
+static int pf_work_init(pf_work *w, int kind, int is_float, const void *x, const void *y,
+                        ptrdiff_t n, int degree, int width, const pf_settings *settings)
+{
+    size_t sums_bytes, scratch_bytes = 0;
+    char *base;
+    /* the caller's contract (checked in debug builds, POLYFIT_DEBUG=1) */
+    assert(x != NULL && y != NULL && n >= 1 && degree >= 0 && settings != NULL);
+    assert(settings->isa >= 0 && settings->isa < PF_ISA_COUNT);
+    pf_work_init_polling(w, settings->interrupt);
+    w->block = pf_select(kind, is_float, settings->isa);
     w->x = (const char *)x;
     w->y = (const char *)y;
     w->itemsize = is_float ? sizeof(float) : sizeof(double);
     w->n = n;
     w->nblocks = (n + PF_BLOCK - 1) / PF_BLOCK;
     w->degree = degree;
-    w->nthreads = nthreads < 1 ? 1 : nthreads;
+    w->width = width;
+    w->nthreads = settings->nthreads < 1 ? 1 : settings->nthreads;
     if (w->nthreads > w->nblocks)
-        w->nthreads = w->nblocks > 0 ? (int)w->nblocks : 1;
+        w->nthreads = (int)w->nblocks;
 #ifndef _OPENMP
     w->nthreads = 1;
 #endif
-    sums_bytes = (size_t)w->nblocks * (size_t)(degree + 2) * sizeof(double);
-    if (degree > PF_SPECIALISED_MAX)
-        scratch_bytes = (size_t)w->nthreads * PF_SCRATCH_DOUBLES(degree) * sizeof(double);
+    w->scratch_doubles = degree > PF_SPECIALISED_MAX ? (size_t)width * PF_LANES : 0;
+    sums_bytes = (size_t)w->nblocks * (size_t)width * sizeof(double);
+    scratch_bytes = (size_t)w->nthreads * w->scratch_doubles * sizeof(double);
     /* room to align the scratch to PF_ALIGN bytes */
     w->allocation = malloc(sums_bytes + scratch_bytes + PF_ALIGN);
     if (w->allocation == NULL)
@@ -260,88 +274,119 @@ static int pf_work_init(pf_work *w, int is_float, const void *x, const void *y,
     return PF_OK;
 }
 
-/* The sums of blocks [first, last) for coef, into w->block_sums; the thread
- * that polls for interrupts passes poller = 1.  Stops early once interrupted. */
-static void pf_work_block_range(pf_work *w, const double *coef, ptrdiff_t first,
+/* The sums of blocks [first, last) with parameters params (the coefficients,
+ * or shift and scale), into w->block_sums; the thread that polls for
+ * interrupts passes poller = 1.  Stops early once interrupted. */
+static void pf_work_block_range(pf_work *w, const double *params, ptrdiff_t first,
                                 ptrdiff_t last, double *scratch, int poller)
 {
-    const int m = w->degree + 2;
     ptrdiff_t b;
     for (b = first; b < last; b++) {
-        if (poller ? pf_work_poll(w) : pf_flag_read(&w->interrupted))
-            return;
         ptrdiff_t start = b * PF_BLOCK;
         ptrdiff_t len = w->n - start < PF_BLOCK ? w->n - start : PF_BLOCK;
+        if (poller ? pf_work_poll(w) : pf_flag_read(&w->interrupted))
+            return;
         w->block(w->x + start * w->itemsize, w->y + start * w->itemsize, len,
-                 coef, w->degree, w->block_sums + b * m, scratch);
+                 params, w->degree, w->block_sums + b * w->width, scratch);
     }
 }
 
 #ifdef _OPENMP
 /* Inside a parallel region: this thread's contiguous share of the blocks.
  * Which thread computes a block never changes what the block sums are. */
-static void pf_work_blocks_shared(pf_work *w, const double *coef)
+static void pf_work_blocks_shared(pf_work *w, const double *params)
 {
     const ptrdiff_t threads = omp_get_num_threads(), id = omp_get_thread_num();
     const ptrdiff_t share = (w->nblocks + threads - 1) / threads;
     const ptrdiff_t first = id * share < w->nblocks ? id * share : w->nblocks;
     const ptrdiff_t last = first + share < w->nblocks ? first + share : w->nblocks;
-    double *scratch = w->scratch == NULL ? NULL
-                    : w->scratch + (size_t)id * PF_SCRATCH_DOUBLES(w->degree);
-    pf_work_block_range(w, coef, first, last, scratch, id == 0);
+    double *scratch = w->scratch == NULL ? NULL : w->scratch + (size_t)id * w->scratch_doubles;
+    pf_work_block_range(w, params, first, last, scratch, id == 0);
 }
 #endif
 
 /* totals[j] = sum over blocks, in block order, of block_sums[b][j]. */
 static void pf_work_reduce(const pf_work *w, double *totals)
 {
-    const int m = w->degree + 2;
     ptrdiff_t b;
     int j;
-    for (j = 0; j < m; j++)
+    for (j = 0; j < w->width; j++)
         totals[j] = 0.0;
     for (b = 0; b < w->nblocks; b++)
-        for (j = 0; j < m; j++)
-            totals[j] += w->block_sums[b * m + j];
+        for (j = 0; j < w->width; j++)
+            totals[j] += w->block_sums[b * w->width + j];
+}
+
+/* One pass over all blocks, on w->nthreads threads, reduced into totals. */
+static void pf_work_pass(pf_work *w, const double *params, double *totals)
+{
+    if (w->nthreads == 1)
+        pf_work_block_range(w, params, 0, w->nblocks, w->scratch, 1);
+#ifdef _OPENMP
+    else {
+#pragma omp parallel num_threads(w->nthreads)
+        pf_work_blocks_shared(w, params);
+    }
+#endif
+    pf_work_reduce(w, totals);
+}
+
+/* ------------------------------------------------------- the epoch step */
+
+/* 1 if the relative decrease from previous to loss is in [0, tol]. */
+static int pf_converged(double previous, double loss, double tol)
+{
+    return tol > 0.0 && isfinite(previous) && previous - loss >= 0.0
+        && previous - loss <= tol * fabs(previous);
 }
 
 /*
- * The end of an epoch, once the block sums are in: record the loss and take
- * the step.  Returns 1 (and leaves coef as it was) if the loss or the new
- * coefficients are not finite, else 0.  totals and previous are scratch of
- * degree + 2 and degree + 1 doubles.
+ * The end of an epoch whose loss and half-gradient are known: record the loss,
+ * take the step, and say how to go on.  Returns PF_OK, PF_DIVERGED (coef left
+ * as it was: the loss or the new coefficients are not finite) or PF_CONVERGED
+ * (the step was taken; the loss fell by less than tol).
  */
-static int pf_work_step(const pf_work *w, double *coef, double lr, double *loss,
-                        double *totals, double *previous)
+static int pf_step(int degree, double *coef, const double *half_gradient, double loss,
+                   double previous, double *loss_out, const pf_settings *settings,
+                   double *scratch)
 {
     int k, finite = 1;
-    pf_work_reduce(w, totals);
-    if (!isfinite(totals[0]))
-        return 1;
-    *loss = totals[0];
-    for (k = 0; k <= w->degree; k++) {
-        previous[k] = coef[k];
-        coef[k] -= lr * (2.0 * totals[1 + k]);
+    if (!isfinite(loss))
+        return PF_DIVERGED;
+    *loss_out = loss;
+    for (k = 0; k <= degree; k++) {
+        scratch[k] = coef[k];
+        coef[k] -= settings->lr * (2.0 * half_gradient[k]);
         finite &= isfinite(coef[k]) != 0;
     }
     if (!finite) {
-        memcpy(coef, previous, (size_t)(w->degree + 1) * sizeof(double));
-        return 1;
+        memcpy(coef, scratch, (size_t)(degree + 1) * sizeof(double));
+        return PF_DIVERGED;
     }
-    return 0;
+    return pf_converged(previous, loss, settings->tol) ? PF_CONVERGED : PF_OK;
+}
+
+/* The status a stopped loop reports: interruption first, then the step's. */
+static int pf_final_status(const pf_work *w, int step_status, int *status)
+{
+    if (*status != PF_OK)
+        return *status;
+    *status = w->interrupted ? PF_INTERRUPTED : step_status;
+    return *status;
 }
 
 static ptrdiff_t pf_fit(int is_float, const void *x, const void *y, ptrdiff_t n,
-                        int degree, double *coef, double lr, ptrdiff_t epochs,
-                        double *losses, int isa, int nthreads,
-                        pf_interrupt_fn interrupt, int *status)
+                        int degree, double *coef, ptrdiff_t epochs, double *losses,
+                        const pf_settings *settings, int *status)
 {
     pf_work w;
-    double *totals, *previous;
+    double *totals, *previous_coef;
     ptrdiff_t t, completed = 0;
+    int step = PF_OK;
 
-    assert(coef != NULL && lr > 0.0 && epochs >= 0 && (epochs == 0 || losses != NULL));
-    *status = pf_work_init(&w, is_float, x, y, n, degree, isa, nthreads, interrupt);
+    assert(coef != NULL && settings->lr > 0.0 && epochs >= 0);
+    assert(epochs == 0 || losses != NULL);
+    *status = pf_work_init(&w, PF_KIND_EPOCH, is_float, x, y, n, degree, degree + 2, settings);
     if (*status != PF_OK)
         return 0;
     totals = (double *)malloc((size_t)(2 * degree + 3) * sizeof(double));
@@ -350,93 +395,165 @@ static ptrdiff_t pf_fit(int is_float, const void *x, const void *y, ptrdiff_t n,
         *status = PF_NOMEM;
         return 0;
     }
-    previous = totals + degree + 2;
+    previous_coef = totals + degree + 2;
 
     if (w.nthreads == 1) {  /* no OpenMP calls at all: they cost more than small epochs */
-        for (t = 0; t < epochs; t++) {
+        for (t = 0; t < epochs && step == PF_OK; t++) {
             pf_work_block_range(&w, coef, 0, w.nblocks, w.scratch, 1);
-            if (w.interrupted || pf_work_step(&w, coef, lr, &losses[t], totals, previous))
+            if (w.interrupted)
                 break;
-            completed = t + 1;
+            pf_work_reduce(&w, totals);
+            step = pf_step(degree, coef, totals + 1, totals[0],
+                           t > 0 ? losses[t - 1] : settings->previous_loss, &losses[t],
+                           settings, previous_coef);
+            if (step != PF_DIVERGED)
+                completed = t + 1;
         }
     }
 #ifdef _OPENMP
     else {
-        int stop = 0;
 #pragma omp parallel num_threads(w.nthreads) private(t)
         for (t = 0; t < epochs; t++) {
             pf_work_blocks_shared(&w, coef);
 #pragma omp barrier
 #pragma omp single
-            {
-                stop = w.interrupted || pf_work_step(&w, coef, lr, &losses[t], totals, previous);
-                if (!stop)
+            if (!w.interrupted) {
+                pf_work_reduce(&w, totals);
+                step = pf_step(degree, coef, totals + 1, totals[0],
+                               t > 0 ? losses[t - 1] : settings->previous_loss, &losses[t],
+                               settings, previous_coef);
+                if (step != PF_DIVERGED)
                     completed = t + 1;
-            }  /* its implicit barrier: every thread sees the same `stop` */
-            if (stop)
+            }  /* the single's implicit barrier: every thread sees the same state */
+            if (w.interrupted || step != PF_OK)
                 break;
         }
     }
 #endif
 
-    if (w.interrupted)
-        *status = PF_INTERRUPTED;
-    else if (completed < epochs)
-        *status = PF_DIVERGED;
+    pf_final_status(&w, step, status);
     free(totals);
     free(w.allocation);
     return completed;
 }
 
-static int pf_sums(int is_float, const void *x, const void *y, ptrdiff_t n,
-                   int degree, const double *coef, int isa, int nthreads,
-                   pf_interrupt_fn interrupt, double *sums)
+static int pf_sums(int is_float, const void *x, const void *y, ptrdiff_t n, int degree,
+                   const double *coef, const pf_settings *settings, double *sums)
 {
     pf_work w;
-    int status = pf_work_init(&w, is_float, x, y, n, degree, isa, nthreads, interrupt);
+    int status = pf_work_init(&w, PF_KIND_EPOCH, is_float, x, y, n, degree, degree + 2,
+                              settings);
     if (status != PF_OK)
         return status;
-    if (w.nthreads == 1)
-        pf_work_block_range(&w, coef, 0, w.nblocks, w.scratch, 1);
-#ifdef _OPENMP
-    else {
-#pragma omp parallel num_threads(w.nthreads)
-        pf_work_blocks_shared(&w, coef);
-    }
-#endif
-    pf_work_reduce(&w, sums);
+    pf_work_pass(&w, coef, sums);
+    free(w.allocation);
+    return w.interrupted ? PF_INTERRUPTED : PF_OK;
+}
+
+static int pf_moments(int is_float, const void *x, const void *y, ptrdiff_t n, int degree,
+                      double shift, double scale, const pf_settings *settings,
+                      double *moments)
+{
+    pf_work w;
+    double params[2];
+    int status = pf_work_init(&w, PF_KIND_MOMENTS, is_float, x, y, n, degree,
+                              PF_MOMENTS_WIDTH(degree), settings);
+    if (status != PF_OK)
+        return status;
+    params[0] = shift;
+    params[1] = scale;
+    pf_work_pass(&w, params, moments);
     free(w.allocation);
     return w.interrupted ? PF_INTERRUPTED : PF_OK;
 }
 
 ptrdiff_t pf_fit_f64(const double *x, const double *y, ptrdiff_t n, int degree,
-                     double *coef, double lr, ptrdiff_t epochs, double *losses,
-                     int isa, int nthreads, pf_interrupt_fn interrupt, int *status)
+                     double *coef, ptrdiff_t epochs, double *losses,
+                     const pf_settings *settings, int *status)
 {
-    return pf_fit(0, x, y, n, degree, coef, lr, epochs, losses, isa, nthreads, interrupt,
-                  status);
+    return pf_fit(0, x, y, n, degree, coef, epochs, losses, settings, status);
 }
 
 ptrdiff_t pf_fit_f32(const float *x, const float *y, ptrdiff_t n, int degree,
-                     double *coef, double lr, ptrdiff_t epochs, double *losses,
-                     int isa, int nthreads, pf_interrupt_fn interrupt, int *status)
+                     double *coef, ptrdiff_t epochs, double *losses,
+                     const pf_settings *settings, int *status)
 {
-    return pf_fit(1, x, y, n, degree, coef, lr, epochs, losses, isa, nthreads, interrupt,
-                  status);
+    return pf_fit(1, x, y, n, degree, coef, epochs, losses, settings, status);
 }
 
 int pf_sums_f64(const double *x, const double *y, ptrdiff_t n, int degree,
-                const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
-                double *sums)
+                const double *coef, const pf_settings *settings, double *sums)
 {
-    return pf_sums(0, x, y, n, degree, coef, isa, nthreads, interrupt, sums);
+    return pf_sums(0, x, y, n, degree, coef, settings, sums);
 }
 
 int pf_sums_f32(const float *x, const float *y, ptrdiff_t n, int degree,
-                const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
-                double *sums)
+                const double *coef, const pf_settings *settings, double *sums)
 {
-    return pf_sums(1, x, y, n, degree, coef, isa, nthreads, interrupt, sums);
+    return pf_sums(1, x, y, n, degree, coef, settings, sums);
+}
+
+int pf_moments_f64(const double *x, const double *y, ptrdiff_t n, int degree, double shift,
+                   double scale, const pf_settings *settings, double *moments)
+{
+    return pf_moments(0, x, y, n, degree, shift, scale, settings, moments);
+}
+
+int pf_moments_f32(const float *x, const float *y, ptrdiff_t n, int degree, double shift,
+                   double scale, const pf_settings *settings, double *moments)
+{
+    return pf_moments(1, x, y, n, degree, shift, scale, settings, moments);
+}
+
+/* --------------------------------------------- training on the statistics */
+
+/*
+ * Gradient descent on the power sums: with G_jk = S_(j+k) and T_j,
+ * half-gradient h = G c - T and loss = c.(G c - 2 T) + sum y^2; O(degree^2)
+ * an epoch.  The loss is a difference of large terms when it is much smaller
+ * than sum y^2: its absolute error is about eps * sum y^2.
+ */
+ptrdiff_t pf_train_moments(const double *moments, int degree, double *coef,
+                           ptrdiff_t epochs, double *losses, const pf_settings *settings,
+                           int *status)
+{
+    const double *power_sums = moments, *cross_sums = moments + 2 * degree + 1;
+    const double sum_yy = moments[PF_MOMENTS_WIDTH(degree) - 1];
+    pf_work w;  /* only its interrupt polling is used */
+    double *half_gradient, *previous_coef;
+    ptrdiff_t t, completed = 0;
+    int j, k, step = PF_OK;
+
+    assert(moments != NULL && coef != NULL && degree >= 0 && epochs >= 0);
+    assert(settings->lr > 0.0 && (epochs == 0 || losses != NULL));
+    *status = PF_OK;
+    pf_work_init_polling(&w, settings->interrupt);
+    half_gradient = (double *)malloc((size_t)(2 * degree + 2) * sizeof(double));
+    if (half_gradient == NULL) {
+        *status = PF_NOMEM;
+        return 0;
+    }
+    previous_coef = half_gradient + degree + 1;
+    for (t = 0; t < epochs && step == PF_OK; t++) {
+        double loss = sum_yy;
+        if (pf_work_poll(&w))
+            break;
+        for (j = 0; j <= degree; j++) {
+            double gc = 0.0;
+            for (k = 0; k <= degree; k++)
+                gc += power_sums[j + k] * coef[k];
+            half_gradient[j] = gc - cross_sums[j];
+            loss += coef[j] * (gc - 2.0 * cross_sums[j]);
+        }
+        step = pf_step(degree, coef, half_gradient, loss,
+                       t > 0 ? losses[t - 1] : settings->previous_loss, &losses[t], settings,
+                       previous_coef);
+        if (step != PF_DIVERGED)
+            completed = t + 1;
+    }
+    pf_final_status(&w, step, status);
+    free(half_gradient);
+    return completed;
 }
 
 /* ------------------------------------------------------ input screening */

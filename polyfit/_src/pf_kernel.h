@@ -24,6 +24,7 @@
 #define PF_DIVERGED 1   /* a loss or a coefficient became non-finite */
 #define PF_NOMEM 2
 #define PF_INTERRUPTED 3 /* interrupt() returned nonzero */
+#define PF_CONVERGED 4   /* the loss fell by less than tol */
 
 /*
  * Polled about every 20 ms, between blocks, by one thread (the one that called
@@ -47,31 +48,60 @@ int pf_max_threads(void);
 /* 1 in a debug build (POLYFIT_DEBUG=1: asserts and sanitizers on). */
 int pf_debug_build(void);
 
+/* How a run goes: the step, stopping, the machine. */
+typedef struct {
+    double lr;             /* learning rate, > 0 */
+    double tol;            /* stop once 0 <= previous - loss <= tol * previous; 0: never */
+    double previous_loss;  /* the loss of the epoch before this call's first, or NaN */
+    int isa;               /* PF_ISA_* */
+    int nthreads;          /* >= 1 */
+    pf_interrupt_fn interrupt;  /* or NULL */
+} pf_settings;
+
 /*
  * Run `epochs` epochs of gradient descent, updating coef[0..degree] in place
  * and writing loss_t to losses[t].  Returns the number of epochs completed.
- * *status is PF_OK, PF_NOMEM, PF_INTERRUPTED, or PF_DIVERGED: then epoch
- * `return value` had a non-finite loss or update, and coef holds the last
- * finite coefficients.  interrupt may be NULL.
+ * *status is PF_OK, PF_NOMEM, PF_INTERRUPTED, PF_CONVERGED (tol met after the
+ * last completed epoch) or PF_DIVERGED: then epoch `return value` had a
+ * non-finite loss or update, and coef holds the last finite coefficients.
  */
 ptrdiff_t pf_fit_f64(const double *x, const double *y, ptrdiff_t n, int degree,
-                     double *coef, double lr, ptrdiff_t epochs, double *losses,
-                     int isa, int nthreads, pf_interrupt_fn interrupt, int *status);
+                     double *coef, ptrdiff_t epochs, double *losses,
+                     const pf_settings *settings, int *status);
 ptrdiff_t pf_fit_f32(const float *x, const float *y, ptrdiff_t n, int degree,
-                     double *coef, double lr, ptrdiff_t epochs, double *losses,
-                     int isa, int nthreads, pf_interrupt_fn interrupt, int *status);
+                     double *coef, ptrdiff_t epochs, double *losses,
+                     const pf_settings *settings, int *status);
 
 /*
  * One pass: sums[0] = sum (p(x_i) - y_i)^2 and sums[1 + k] = sum (p(x_i) - y_i) x_i^k
  * for k = 0..degree (half the gradient).  Returns PF_OK, PF_NOMEM or
- * PF_INTERRUPTED.
+ * PF_INTERRUPTED.  Uses settings' isa, nthreads and interrupt.
  */
 int pf_sums_f64(const double *x, const double *y, ptrdiff_t n, int degree,
-                const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
-                double *sums);
+                const double *coef, const pf_settings *settings, double *sums);
 int pf_sums_f32(const float *x, const float *y, ptrdiff_t n, int degree,
-                const double *coef, int isa, int nthreads, pf_interrupt_fn interrupt,
-                double *sums);
+                const double *coef, const pf_settings *settings, double *sums);
+
+/*
+ * One pass for the sufficient statistics of squared loss, with u = (x - shift) * scale:
+ * moments[k] = sum u^k (k = 0..2 degree), moments[2 degree + 1 + k] = sum u^k y
+ * (k = 0..degree), moments[3 degree + 2] = sum y^2: PF_MOMENTS_WIDTH(degree) sums,
+ * blocked and reduced like every pass.  Returns PF_OK, PF_NOMEM or PF_INTERRUPTED.
+ */
+#define PF_MOMENTS_WIDTH(degree) (3 * (degree) + 3)
+int pf_moments_f64(const double *x, const double *y, ptrdiff_t n, int degree, double shift,
+                   double scale, const pf_settings *settings, double *moments);
+int pf_moments_f32(const float *x, const float *y, ptrdiff_t n, int degree, double shift,
+                   double scale, const pf_settings *settings, double *moments);
+
+/*
+ * Gradient descent on the statistics (as laid out by pf_moments): the same
+ * epochs, losses, stopping and status as pf_fit_*, at O(degree^2) an epoch.
+ * Uses settings' lr, tol, previous_loss and interrupt.
+ */
+ptrdiff_t pf_train_moments(const double *moments, int degree, double *coef,
+                           ptrdiff_t epochs, double *losses, const pf_settings *settings,
+                           int *status);
 
 /* Index of the first NaN or infinity in a[0..n-1], or -1 if all are finite. */
 ptrdiff_t pf_first_nonfinite_f64(const double *a, ptrdiff_t n);

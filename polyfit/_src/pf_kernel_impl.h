@@ -101,6 +101,18 @@ PF_TARGET PF_INLINE void PF_NAME(pf_step_##T)(                                \
         }                                                                     \
 }
 
+/* The last n - i < PF_LANES samples, padded with zeros, and a mask that is 1.0
+ * for the real lanes and 0.0 for the padding. */
+#define PF_PADDED_TAIL(T)                                                     \
+    T x_pad[PF_LANES] = {0}, y_pad[PF_LANES] = {0};                           \
+    double mask[PF_LANES] = {0};                                              \
+    int l;                                                                    \
+    for (l = 0; l < n - i; l++) {                                             \
+        x_pad[l] = x[i + l];                                                  \
+        y_pad[l] = y[i + l];                                                  \
+        mask[l] = 1.0;                                                        \
+    }
+
 /*
  * One block of n <= PF_BLOCK samples: sums[0] = sum r^2, sums[1 + k] = sum r x^k.
  * scratch holds (degree + 1) * PF_LANES doubles, aligned to 64 bytes, for
@@ -125,14 +137,7 @@ PF_TARGET PF_INLINE void PF_NAME(pf_block_##T)(                               \
     for (; i + PF_LANES <= n; i += PF_LANES)                                  \
         PF_NAME(pf_step_##T)(x + i, y + i, NULL, coef, degree, loss, acc);    \
     if (i < n) {                                                              \
-        T x_pad[PF_LANES] = {0}, y_pad[PF_LANES] = {0};                       \
-        double mask[PF_LANES] = {0};                                          \
-        int l;                                                                \
-        for (l = 0; l < n - i; l++) {                                         \
-            x_pad[l] = x[i + l];                                              \
-            y_pad[l] = y[i + l];                                              \
-            mask[l] = 1.0;                                                    \
-        }                                                                     \
+        PF_PADDED_TAIL(T);                                                    \
         PF_NAME(pf_step_##T)(x_pad, y_pad, mask, coef, degree, loss, acc);    \
     }                                                                         \
     sums[0] = PF_NAME(pf_lane_sum)(loss);                                     \
@@ -166,7 +171,99 @@ PF_TARGET static void PF_NAME(pf_block_fn_##T)(                               \
 PF_DEFINE_BLOCK_FN(double)
 PF_DEFINE_BLOCK_FN(float)
 
+/*
+ * The power sums of PF_LANES samples, u = (x - shift) * scale: acc[k] += u^k
+ * (k = 0..2 degree), acc[2 degree + 1 + k] += u^k y (k = 0..degree),
+ * acc[3 degree + 2] += y^2.  mask zeroes the padding lanes.
+ */
+#define PF_DEFINE_MOMENTS_STEP(T)                                             \
+PF_TARGET PF_INLINE void PF_NAME(pf_moments_step_##T)(                        \
+    const T *x, const T *y, const double *mask, double shift, double scale,   \
+    const int degree, PF_VEC *acc)                                            \
+{                                                                             \
+    PF_VEC xv[PF_NV], yv[PF_NV], power[PF_NV];                                \
+    int j, k;                                                                 \
+    PF_NAME(pf_load_##T)(xv, x);                                              \
+    PF_NAME(pf_load_##T)(yv, y);                                              \
+    for (j = 0; j < PF_NV; j++) {                                             \
+        xv[j] = (xv[j] - shift) * scale;                                      \
+        power[j] = PF_SPLAT(1.0);                                             \
+    }                                                                         \
+    if (mask != NULL) {                                                       \
+        PF_NAME(pf_load_double)(power, mask);                                 \
+        for (j = 0; j < PF_NV; j++)                                           \
+            yv[j] = yv[j] * power[j];                                         \
+    }                                                                         \
+    for (j = 0; j < PF_NV; j++)                                               \
+        acc[(3 * degree + 2) * PF_NV + j] += yv[j] * yv[j];                   \
+    for (k = 0; k <= 2 * degree; k++)                                         \
+        for (j = 0; j < PF_NV; j++) {                                         \
+            acc[k * PF_NV + j] += power[j];                                   \
+            if (k <= degree)                                                  \
+                acc[(2 * degree + 1 + k) * PF_NV + j] += power[j] * yv[j];    \
+            power[j] = power[j] * xv[j];                                      \
+        }                                                                     \
+}
+
+/* One block of power sums (params = {shift, scale}); scratch as for pf_block. */
+#define PF_DEFINE_MOMENTS_BLOCK(T)                                            \
+PF_DEFINE_MOMENTS_STEP(T)                                                     \
+PF_TARGET PF_INLINE void PF_NAME(pf_moments_block_##T)(                       \
+    const T *x, const T *y, ptrdiff_t n, const double *params,                \
+    const int degree, double *sums, void *scratch)                            \
+{                                                                             \
+    PF_VEC local[(3 * PF_SPECIALISED_MAX + 3) * PF_NV];                       \
+    PF_VEC *acc = scratch != NULL ? (PF_VEC *)scratch : local;                \
+    const int width = 3 * degree + 3;                                         \
+    ptrdiff_t i = 0;                                                          \
+    int k;                                                                    \
+    for (k = 0; k < width * PF_NV; k++)                                       \
+        acc[k] = PF_SPLAT(0.0);                                               \
+    for (; i + PF_LANES <= n; i += PF_LANES)                                  \
+        PF_NAME(pf_moments_step_##T)(x + i, y + i, NULL, params[0], params[1], \
+                                     degree, acc);                            \
+    if (i < n) {                                                              \
+        PF_PADDED_TAIL(T);                                                    \
+        PF_NAME(pf_moments_step_##T)(x_pad, y_pad, mask, params[0], params[1], \
+                                     degree, acc);                            \
+    }                                                                         \
+    for (k = 0; k < width; k++)                                               \
+        sums[k] = PF_NAME(pf_lane_sum)(acc + k * PF_NV);                      \
+}
+
+PF_DEFINE_MOMENTS_BLOCK(double)
+PF_DEFINE_MOMENTS_BLOCK(float)
+
+#define PF_SPECIALISE_MOMENTS(T, D)                                           \
+    case D:                                                                   \
+        PF_NAME(pf_moments_block_##T)((const T *)x, (const T *)y, n, params, D, sums, NULL); \
+        break;
+#define PF_DEFINE_MOMENTS_FN(T)                                               \
+PF_TARGET static void PF_NAME(pf_moments_fn_##T)(                             \
+    const void *x, const void *y, ptrdiff_t n, const double *params,          \
+    int degree, double *sums, void *scratch)                                  \
+{                                                                             \
+    switch (degree) {                                                         \
+    PF_SPECIALISE_MOMENTS(T, 0) PF_SPECIALISE_MOMENTS(T, 1)                   \
+    PF_SPECIALISE_MOMENTS(T, 2) PF_SPECIALISE_MOMENTS(T, 3)                   \
+    PF_SPECIALISE_MOMENTS(T, 4) PF_SPECIALISE_MOMENTS(T, 5)                   \
+    PF_SPECIALISE_MOMENTS(T, 6) PF_SPECIALISE_MOMENTS(T, 7)                   \
+    PF_SPECIALISE_MOMENTS(T, 8)                                               \
+    default:                                                                  \
+        PF_NAME(pf_moments_block_##T)((const T *)x, (const T *)y, n, params, degree, sums, \
+                                      scratch);                               \
+    }                                                                         \
+}
+
+PF_DEFINE_MOMENTS_FN(double)
+PF_DEFINE_MOMENTS_FN(float)
+
 #undef PF_SPECIALISE
+#undef PF_SPECIALISE_MOMENTS
+#undef PF_DEFINE_MOMENTS_FN
+#undef PF_DEFINE_MOMENTS_BLOCK
+#undef PF_DEFINE_MOMENTS_STEP
+#undef PF_PADDED_TAIL
 #undef PF_DEFINE_BLOCK_FN
 #undef PF_DEFINE_BLOCK
 #undef PF_DEFINE_STEP

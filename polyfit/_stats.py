@@ -1,0 +1,116 @@
+"""The sufficient statistics of squared loss, on the numpy side.
+
+For p(u) = sum c_k u^k the loss is  L(c) = c.G c - 2 c.T + sum y^2  and its
+gradient is 2 (G c - T), with the power sums S_k = sum u^k (k <= 2d) in the
+Hankel matrix G_jk = S_(j+k), T_k = sum u^k y (k <= d).  The compiled kernel
+collects them in one pass (layout: S_0..S_2d, T_0..T_d, sum y^2) and trains on
+them; this module reads them: the step size, the conditioning, the loss, and
+the affine window that scale=True trains in.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.polynomial import Polynomial
+
+# cond(G) beyond this leaves fewer than ~3 significant digits in the gradient
+# computed from float64 power sums (eps * cond > 1e-3 of its size).
+CONDITION_LIMIT = 1e13
+
+
+class ConditioningWarning(RuntimeWarning):
+    """The power sums of the data lose most of their meaning in float64."""
+
+
+def width(degree: int) -> int:
+    return 3 * degree + 3
+
+
+def split(stats: np.ndarray, degree: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(G, T, sum y^2) from the kernel's layout."""
+    power_sums = stats[: 2 * degree + 1]
+    index = np.arange(degree + 1)
+    gram = power_sums[index[:, None] + index[None, :]]
+    cross = stats[2 * degree + 1 : 3 * degree + 2]
+    return gram, cross, float(stats[-1])
+
+
+def loss(stats: np.ndarray, coef: np.ndarray) -> float:
+    """c.(G c - 2 T) + sum y^2, as the kernel computes it."""
+    gram, cross, sum_yy = split(stats, coef.shape[0] - 1)
+    return float(sum_yy + coef @ (gram @ coef - 2.0 * cross))
+
+
+def auto_lr(stats: np.ndarray, degree: int) -> float:
+    """1 / (2 lambda_max(G)): the step 1/L for the loss's Lipschitz constant L = 2
+    lambda_max, with which every epoch of gradient descent lowers the loss."""
+    gram, _, _ = split(stats, degree)
+    largest = float(np.linalg.eigvalsh(gram)[-1])
+    if not math.isfinite(largest) or largest <= 0.0:
+        raise ValueError(
+            f"lr='auto' needs a positive definite G; its largest eigenvalue is {largest}"
+        )
+    return 0.5 / largest
+
+
+def check_conditioning(stats: np.ndarray, degree: int, domain: tuple[float, float]) -> None:
+    """Warn when float64 power sums cannot carry the gradient for this data range."""
+    gram, _, _ = split(stats, degree)
+    condition = float(np.linalg.cond(gram))
+    if not condition < CONDITION_LIMIT:
+        warnings.warn(
+            f"the power sums of degree {degree} over x in [{domain[0]:g}, {domain[1]:g}] are "
+            f"ill-conditioned in float64 (cond(G) = {condition:.2g}): the gradients they give "
+            "keep few or no correct digits. Use scale=True, a lower degree, or method='exact'.",
+            ConditioningWarning,
+            stacklevel=3,
+        )
+
+
+@dataclass(frozen=True)
+class Window:
+    """The affine map u = (x - shift) * factor of [lo, hi] onto [-1, 1], as in
+    numpy.polynomial's domain and window; the identity when scaling is off."""
+
+    lo: float
+    hi: float
+    shift: float = 0.0
+    factor: float = 1.0
+
+    @classmethod
+    def identity(cls) -> Window:
+        return cls(-1.0, 1.0)
+
+    @classmethod
+    def of(cls, lo: float, hi: float) -> Window:
+        half = (hi - lo) / 2.0
+        shift = lo / 2.0 + hi / 2.0
+        if not half > 0.0:  # one distinct x: only the shift is meaningful
+            return cls(shift - 1.0, shift + 1.0, shift, 1.0)
+        return cls(lo, hi, shift, 1.0 / half)
+
+    @property
+    def scaling(self) -> bool:
+        return (self.shift, self.factor) != (0.0, 1.0)
+
+    def map(self, x: np.ndarray) -> np.ndarray:
+        return (np.asarray(x, dtype=np.float64) - self.shift) * self.factor
+
+    def polynomial(self, coef_u: np.ndarray) -> Polynomial:
+        """p as a function of x, with coefficients in u (numpy's own representation)."""
+        if not self.scaling:
+            return Polynomial(coef_u.copy())
+        return Polynomial(coef_u.copy(), domain=[self.lo, self.hi], window=[-1.0, 1.0])
+
+    def to_x(self, coef_u: np.ndarray) -> np.ndarray:
+        """The same polynomial's coefficients in x, lowest power first."""
+        if not self.scaling:
+            return coef_u.copy()
+        converted = self.polynomial(coef_u).convert().coef
+        out = np.zeros(coef_u.shape[0])
+        out[: converted.shape[0]] = converted  # convert() trims trailing zeros
+        return out
