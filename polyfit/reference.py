@@ -51,6 +51,7 @@ def fit(
     _validation.require_finite(x, "x", _validation.first_nonfinite(x))
     _validation.require_finite(y, "y", _validation.first_nonfinite(y))
     coef = _validation.initial_coef(init, seed, settings.degree)
+    lr = float(settings.lr)  # a number here: the reference has no lr="auto"
     powers = range(settings.degree + 1)
     losses = np.empty(settings.epochs)
     epochs_run = settings.epochs
@@ -61,15 +62,15 @@ def fit(
             y_pred = _forward(coef, x)
             loss = np.square(y_pred - y).sum()
             if not np.isfinite(loss):
-                raise DivergenceError(t, settings.lr, coef)
+                raise DivergenceError(t, lr, coef)
             losses[t] = loss
             # Backprop to compute the gradients of the coefficients
             grad_y_pred = 2.0 * (y_pred - y)
             grad = np.array([(grad_y_pred * x**k).sum() for k in powers])
             # Update weights
-            updated = coef - settings.lr * grad
+            updated = coef - lr * grad
             if not np.isfinite(updated).all():
-                raise DivergenceError(t, settings.lr, coef)
+                raise DivergenceError(t, lr, coef)
             coef = updated
             if not _validation.continue_after(settings, t, float(loss), coef):
                 epochs_run = t + 1
@@ -81,7 +82,7 @@ def fit(
         losses=losses[:epochs_run],
         loss=final_loss,
         degree=settings.degree,
-        lr=settings.lr,
+        lr=lr,
         epochs=settings.epochs,
         epochs_run=epochs_run,
     )
