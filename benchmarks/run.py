@@ -137,8 +137,13 @@ def tutorial_case(repeat: int) -> dict[str, object]:
     for name, loop in others.items():
         if loop is not None:
             cases[name] = lambda loop=loop: loop(x, y, init, 1e-6, 2000)
+    cases["polyfit.fit, method='moments'"] = lambda: polyfit.fit(x, y, init=init, method="moments")
     times = timed_side_by_side(cases, repeat)
-    ratios = {"reference / fit": times["reference.fit (numpy)"] / times["polyfit.fit"]}
+    ratios = {
+        "reference / fit": times["reference.fit (numpy)"] / times["polyfit.fit"],
+        "reference / fit moments": times["reference.fit (numpy)"]
+        / times["polyfit.fit, method='moments'"],
+    }
     if "numba fastmath loop" in times:
         ratios["fit / numba fastmath"] = times["polyfit.fit"] / times["numba fastmath loop"]
     if "torch loop (CPU)" in times:
@@ -189,6 +194,9 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
             "fit float32, threads=2": fit(x32, y32, 2),
             "fit float64, threads=1, 0 epochs": fit(x, y, 1, 0),
             "fit float64, threads=2, 0 epochs": fit(x, y, 2, 0),
+            "fit moments, 2000 epochs, threads=2": lambda: polyfit.fit(
+                x, y, 3, lr=lr, epochs=2000, init=init, threads=2, method="moments"
+            ),
         },
         repeat,
     )
@@ -212,6 +220,8 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
             / times["fit float32, threads=1"],
             "fit float64 / float32 (threads=2)": times["fit float64, threads=2"]
             / times["fit float32, threads=2"],
+            "moments fit (2000 epochs) / numpy read": times["fit moments, 2000 epochs, threads=2"]
+            / read,
         },
     }
 

@@ -20,9 +20,20 @@ except ImportError as exc:  # no pure-Python fallback for fit: say how to build
 from ._config import show_config
 from ._errors import DivergenceError
 from ._fit import fit
+from ._moments import Moments, fit_stream
 from ._result import FitResult
+from ._stats import ConditioningWarning
 
-__all__ = ["DivergenceError", "FitResult", "__version__", "fit", "show_config"]
+__all__ = [
+    "ConditioningWarning",
+    "DivergenceError",
+    "FitResult",
+    "Moments",
+    "__version__",
+    "fit",
+    "fit_stream",
+    "show_config",
+]
 
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version

@@ -127,11 +127,14 @@ def fit_statistics(
     settings: _validation.Settings,
     coef: np.ndarray,
     window: Window,
+    describe_data: Callable[[], str],
 ) -> FitResult:
-    """Gradient descent on power sums (method='moments'), for fit, Moments and Dask."""
+    """Gradient descent on power sums (method='moments'), for fit, Moments and Dask;
+    describe_data() names the data in a conditioning warning."""
     degree = settings.degree
-    _stats.check_conditioning(stats, degree, (window.lo, window.hi))
-    lr = _stats.auto_lr(stats, degree) if settings.lr == "auto" else float(settings.lr)
+    eigen = _stats.eigenvalues(stats, degree)
+    _stats.check_conditioning(eigen, degree, describe_data)
+    lr = _stats.auto_lr(eigen) if settings.lr == "auto" else float(settings.lr)
     poll = poll_signals()
 
     def run(coef: np.ndarray, losses: np.ndarray, previous: float) -> tuple[int, int]:
@@ -151,6 +154,11 @@ def fit_statistics(
         "moments",
         window,
     )
+
+
+def x_range(x: np.ndarray, window: Window) -> str:
+    scaled = " scaled to [-1, 1]" if window.scaling else ""
+    return f"x in [{float(np.min(x)):g}, {float(np.max(x)):g}]{scaled}"
 
 
 def result(
@@ -308,12 +316,11 @@ def fit(
 
     if method == "moments":
         stats = statistics(x, y, settings.degree, window, nthreads, poll)
-        return fit_statistics(stats, settings, coef, window)
+        return fit_statistics(stats, settings, coef, window, lambda: x_range(x, window))
 
     if settings.lr == "auto":
-        lr = _stats.auto_lr(
-            statistics(x, y, settings.degree, window, nthreads, poll), settings.degree
-        )
+        stats = statistics(x, y, settings.degree, window, nthreads, poll)
+        lr = _stats.auto_lr(_stats.eigenvalues(stats, settings.degree))
     else:
         lr = float(settings.lr)
     data_x = window.map(x) if window.scaling else x  # a float64 copy when scaling

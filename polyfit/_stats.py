@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,11 +46,15 @@ def loss(stats: np.ndarray, coef: np.ndarray) -> float:
     return float(sum_yy + coef @ (gram @ coef - 2.0 * cross))
 
 
-def auto_lr(stats: np.ndarray, degree: int) -> float:
+def eigenvalues(stats: np.ndarray, degree: int) -> np.ndarray:
+    """The eigenvalues of G, ascending."""
+    return np.linalg.eigvalsh(split(stats, degree)[0])
+
+
+def auto_lr(eigen: np.ndarray) -> float:
     """1 / (2 lambda_max(G)): the step 1/L for the loss's Lipschitz constant L = 2
     lambda_max, with which every epoch of gradient descent lowers the loss."""
-    gram, _, _ = split(stats, degree)
-    largest = float(np.linalg.eigvalsh(gram)[-1])
+    largest = float(eigen[-1])
     if not math.isfinite(largest) or largest <= 0.0:
         raise ValueError(
             f"lr='auto' needs a positive definite G; its largest eigenvalue is {largest}"
@@ -57,17 +62,21 @@ def auto_lr(stats: np.ndarray, degree: int) -> float:
     return 0.5 / largest
 
 
-def check_conditioning(stats: np.ndarray, degree: int, domain: tuple[float, float]) -> None:
-    """Warn when float64 power sums cannot carry the gradient for this data range."""
-    gram, _, _ = split(stats, degree)
-    condition = float(np.linalg.cond(gram))
+def check_conditioning(eigen: np.ndarray, degree: int, describe_data: Callable[[], str]) -> None:
+    """Warn when float64 power sums cannot carry the gradient for this data.
+
+    eigen: G's eigenvalues; describe_data() says which data (their x range),
+    computed only for the warning.
+    """
+    smallest, largest = float(eigen[0]), float(eigen[-1])
+    condition = largest / smallest if smallest > 0.0 else math.inf
     if not condition < CONDITION_LIMIT:
         warnings.warn(
-            f"the power sums of degree {degree} over x in [{domain[0]:g}, {domain[1]:g}] are "
-            f"ill-conditioned in float64 (cond(G) = {condition:.2g}): the gradients they give "
-            "keep few or no correct digits. Use scale=True, a lower degree, or method='exact'.",
+            f"the power sums of degree {degree} over {describe_data()} are ill-conditioned "
+            f"in float64 (cond(G) = {condition:.2g}): the gradients they give keep few or no "
+            "correct digits. Use scale=True, a lower degree, or method='exact'.",
             ConditioningWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 

@@ -1,0 +1,137 @@
+"""polyfit.dask: fit data held in dask arrays, on one machine or a cluster.
+
+The power sums (see polyfit.Moments) are computed per chunk by the compiled
+kernel on the workers, combined in a tree reduction -- one pass over the data,
+one ``compute`` -- and the epochs then run on the client, on the statistics.
+Needs the ``[dask]`` extra (``pip install "polyfit[dask]"``); importing polyfit
+itself never imports dask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._moments import Moments
+from ._result import FitResult
+
+__all__ = ["fit"]
+
+
+def _chunk_moments(
+    x: np.ndarray, y: np.ndarray, degree: int, domain: tuple[float, float] | None, offset: int
+) -> Moments:
+    """Run on a worker: the statistics of one chunk (single-threaded: the
+    workers already run chunks side by side)."""
+    try:
+        return Moments(degree, domain).update(x, y, threads=1)
+    except ValueError as error:
+        raise ValueError(f"{error} (in the chunk that starts at sample {offset})") from None
+
+
+def _merge_all(parts: list[Moments]) -> Moments:
+    """Run on a worker: one node of the tree reduction."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def fit(
+    x: Any,
+    y: Any,
+    degree: int = 3,
+    *,
+    method: str = "moments",
+    scale: bool = False,
+    split_every: int = 8,
+    lr: float | str = 1e-6,
+    epochs: int = 2000,
+    init: Any = None,
+    seed: Any = None,
+    log_every: int = 100,
+    callback: Callable[[int, float, np.ndarray], Any] | None = None,
+    tol: float | None = None,
+) -> FitResult:
+    """Fit y ~ p(x) for 1-D dask arrays x and y (or anything dask.array.asarray takes).
+
+    Parameters
+    ----------
+    x, y : dask.array.Array, shape (n,)
+        The samples; y is rechunked to x's chunks.
+    degree, lr, epochs, init, seed, log_every, callback, tol
+        As in `polyfit.fit`.
+    method : {"moments"}
+        Only "moments": method="exact" would read the distributed data once per
+        epoch, and is refused.
+    scale : bool
+        As in `polyfit.fit`; x's range then takes one more pass (min and max)
+        before the statistics.
+    split_every : int
+        Fan-in of the tree reduction (>= 2).
+
+    Returns
+    -------
+    FitResult
+        Equal to ``polyfit.fit(x, y, method="moments", ...)`` on the same data in
+        memory, to the rounding of the per-chunk sums.
+    """
+    import importlib
+
+    from . import _validation
+
+    # dask is optional (the [dask] extra) and untyped: imported here, as Any
+    dask: Any = importlib.import_module("dask")
+    da: Any = importlib.import_module("dask.array")
+
+    if not isinstance(method, str) or method != "moments":
+        if method == "exact":
+            raise ValueError(
+                "method='exact' would pass over the distributed data in every epoch; "
+                "polyfit.dask.fit uses method='moments': one pass for the power sums, "
+                "then the same gradient descent on them"
+            )
+        _validation.as_choice(method, "method", ("moments",))
+    scale = _validation.as_bool(scale, "scale")
+    split_every = _validation.as_int(split_every, "split_every", 2)
+    x_array = da.asarray(x)
+    y_array = da.asarray(y)
+    for name, array in (("x", x_array), ("y", y_array)):
+        if array.ndim != 1:
+            raise ValueError(f"{name} must be 1-D, got an array of shape {array.shape}")
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must contain real numbers, got dtype {array.dtype}")
+    if x_array.shape[0] != y_array.shape[0]:
+        raise ValueError(
+            f"x and y must have the same length, got {x_array.shape[0]} and {y_array.shape[0]}"
+        )
+    if x_array.shape[0] == 0:
+        raise ValueError("x and y must not be empty")
+    y_array = y_array.rechunk(x_array.chunks)
+
+    domain = None
+    if scale:
+        lo, hi = (float(v) for v in dask.compute(x_array.min(), x_array.max()))
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError("x must be finite; its minimum or maximum is not")
+        domain = (lo, hi)
+
+    offsets = np.concatenate([[0], np.cumsum(x_array.chunks[0])[:-1]])
+    level = [
+        dask.delayed(_chunk_moments)(xb, yb, degree, domain, int(offset))
+        for xb, yb, offset in zip(
+            x_array.to_delayed().ravel(), y_array.to_delayed().ravel(), offsets, strict=True
+        )
+    ]
+    while len(level) > 1:  # a tree: every node merges up to split_every results
+        level = [
+            dask.delayed(_merge_all)(level[i : i + split_every])
+            for i in range(0, len(level), split_every)
+        ]
+    (moments,) = dask.compute(level[0])
+    fitted: FitResult = moments.fit(
+        lr=lr, epochs=epochs, init=init, seed=seed, log_every=log_every, callback=callback, tol=tol
+    )
+    return fitted

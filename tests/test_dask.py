@@ -1,0 +1,120 @@
+"""polyfit.dask on a real distributed.LocalCluster: two worker processes, loopback only."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+
+import polyfit
+import polyfit.dask
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as connected,
+    ):
+        yield connected
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, 200_003)
+    return x, np.sin(3 * x) + 0.1 * rng.standard_normal(x.size)
+
+
+def test_dask_fit_equals_the_in_memory_fit(client, data):
+    x, y = data
+    dx, dy = da.from_array(x, chunks=17_000), da.from_array(y, chunks=30_000)  # unaligned
+    result = polyfit.dask.fit(dx, dy, 5, lr="auto", epochs=400, seed=0)
+    expected = polyfit.fit(x, y, 5, lr="auto", epochs=400, seed=0, method="moments")
+    assert result.method == "moments"
+    np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-9)
+    np.testing.assert_allclose(result.losses, expected.losses, rtol=1e-9)
+    np.testing.assert_allclose(result.loss, expected.loss, rtol=1e-9)
+
+
+def test_dask_statistics_do_not_depend_on_the_tree(client, data):
+    x, y = data
+    dx, dy = da.from_array(x, chunks=9_000), da.from_array(y, chunks=9_000)
+    wide = polyfit.dask.fit(dx, dy, 3, lr="auto", epochs=50, seed=1, split_every=32)
+    narrow = polyfit.dask.fit(dx, dy, 3, lr="auto", epochs=50, seed=1, split_every=2)
+    assert wide.coef.tobytes() == narrow.coef.tobytes()
+
+
+def test_dask_scaled_fit(client):
+    x = np.linspace(0, 40, 30_000)
+    y = 0.5 * x**2 - 3 * x + 7
+    result = polyfit.dask.fit(
+        da.from_array(x, chunks=4000),
+        da.from_array(y, chunks=4000),
+        2,
+        lr="auto",
+        epochs=3000,
+        seed=0,
+        scale=True,
+    )
+    expected = polyfit.fit(x, y, 2, lr="auto", epochs=3000, seed=0, scale=True, method="moments")
+    assert result.domain == (0.0, 40.0)
+    np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-9)
+
+
+def test_dask_refuses_exact_and_bad_input(client, data):
+    x, y = data
+    dx = da.from_array(x, chunks=50_000)
+    with pytest.raises(ValueError, match="method='moments'"):
+        polyfit.dask.fit(dx, dx, method="exact")
+    with pytest.raises(ValueError, match="same length"):
+        polyfit.dask.fit(dx, dx[:-1])
+    with pytest.raises(ValueError, match="1-D"):
+        polyfit.dask.fit(dx.reshape(-1, 1), dx.reshape(-1, 1))
+    bad = y.copy()
+    bad[123_456] = np.nan
+    with pytest.raises(ValueError, match=r"y must be finite; y\[23456\].*starts at sample 100000"):
+        polyfit.dask.fit(dx, da.from_array(bad, chunks=50_000), lr="auto")
+
+
+def test_dask_example_runs(client):
+    example = Path(__file__).resolve().parent.parent / "examples" / "dask_fit.py"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(example),
+            "--samples",
+            "2000000",
+            "--scheduler",
+            client.scheduler.address,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Result: y = " in done.stdout
+
+
+def test_importing_polyfit_does_not_import_dask():
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, polyfit; print('dask' in sys.modules, 'distributed' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["False", "False"]

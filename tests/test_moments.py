@@ -1,0 +1,245 @@
+"""method='moments', Moments, fit_stream, lr='auto', tol and scale=True."""
+
+import math
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from conftest import stable_lr
+
+import polyfit
+
+
+def test_moments_equal_exact_on_the_tutorial(tutorial_data):
+    x, y = tutorial_data
+    for seed in range(3):
+        exact = polyfit.fit(x, y, seed=seed)
+        moments = polyfit.fit(x, y, seed=seed, method="moments")
+        assert moments.method == "moments" and exact.method == "exact"
+        np.testing.assert_allclose(moments.coef, exact.coef, rtol=1e-8)
+        np.testing.assert_allclose(moments.losses, exact.losses, rtol=1e-8)
+        assert moments.loss == pytest.approx(exact.loss, rel=1e-8)
+
+
+@pytest.mark.parametrize("degree", [0, 1, 5, 8, 9, 12, 16])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_moments_equal_exact_for_degrees_up_to_16(degree, dtype):
+    """Including the generic-degree pass (> 8) and float32 data, in [-1, 1]."""
+    rng = np.random.default_rng(degree)
+    x = rng.uniform(-1, 1, 5003).astype(dtype)
+    y = (np.cos(2 * x) + 0.1 * rng.standard_normal(x.size)).astype(dtype)
+    init = rng.standard_normal(degree + 1)
+    lr = stable_lr(x, degree)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no conditioning warning in [-1, 1]
+        moments = polyfit.fit(x, y, degree, lr=lr, epochs=200, init=init, method="moments")
+    exact = polyfit.fit(x, y, degree, lr=lr, epochs=200, init=init)
+    np.testing.assert_allclose(moments.coef, exact.coef, rtol=1e-8)
+    np.testing.assert_allclose(moments.losses, exact.losses, rtol=1e-8)
+
+
+def test_moments_loss_cancellation_is_bounded_by_sum_y_squared():
+    """Near an exact fit the moments loss is a difference of large terms: its
+    absolute error is a few eps * sum(y^2) -- relative accuracy is lost, the
+    absolute bound holds."""
+    x = np.linspace(-1, 1, 20_001)
+    y = 3.0 + 2.0 * x - x**2 + 1e-9 * np.sin(40 * x)  # loss at the optimum ~ 1e-14
+    init = [3.0, 2.0, -1.0]
+    exact = polyfit.fit(x, y, 2, lr=1e-5, epochs=5, init=init)
+    moments = polyfit.fit(x, y, 2, lr=1e-5, epochs=5, init=init, method="moments")
+    scale = float(np.sum(y**2))
+    assert exact.losses[0] < 1e-13 * scale  # the regime where cancellation matters
+    assert np.all(np.abs(moments.losses - exact.losses) <= 50 * 2.2e-16 * scale)
+    np.testing.assert_allclose(moments.coef, exact.coef, rtol=1e-12)
+
+
+def test_moments_threads_are_bitwise_identical():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, 300_007)
+    y = np.sin(x)
+    stats = [polyfit.Moments(6).update(x, y, threads=k).stats for k in (1, 2, 4)]
+    for other in stats[1:]:
+        assert other.tobytes() == stats[0].tobytes()
+
+
+def _relative_error(actual, desired):
+    """Differences relative to the statistic's own scale (odd sums can be ~0)."""
+    return np.max(
+        np.abs(actual - desired) / np.maximum(np.abs(desired), 1e-3 * np.abs(desired).max())
+    )
+
+
+def test_chunked_merged_and_streamed_equal_one_pass():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-2, 3, 50_000)
+    y = np.exp(-x) + 0.05 * rng.standard_normal(x.size)
+    one = polyfit.Moments(3).update(x, y)
+    cuts = np.sort(rng.choice(np.arange(1, x.size), 7, replace=False))
+    parts = list(zip(np.split(x, cuts), np.split(y, cuts), strict=True))
+    pieces = [polyfit.Moments(3).update(a, b) for a, b in parts]
+    chained = polyfit.Moments(3)
+    for a, b in parts:
+        chained.update(a, b)
+    merged = sum(pieces)
+    assert merged == chained and merged.count == x.size
+    assert _relative_error(merged.stats, one.stats) < 1e-12
+    # associative and commutative bit for bit: the sums are kept exactly
+    a, b, c = pieces[0], pieces[1], pieces[2]
+    assert (a + b) + c == a + (b + c) == c.merge(b.merge(a))
+    streamed = polyfit.fit_stream(iter(parts), 3, lr="auto", epochs=300, seed=0)
+    in_memory = polyfit.fit(x, y, 3, lr="auto", epochs=300, seed=0, method="moments")
+    np.testing.assert_allclose(streamed.coef, in_memory.coef, rtol=1e-9)
+    np.testing.assert_allclose(streamed.losses, in_memory.losses, rtol=1e-9)
+
+
+def test_save_and_load_are_exact(tmp_path):
+    x = np.linspace(0, 5, 1234)
+    moments = polyfit.Moments(2, domain=(0, 5)).update(x, np.sqrt(x))
+    moments.save(tmp_path / "stats.npz")
+    loaded = polyfit.Moments.load(tmp_path / "stats.npz")
+    assert loaded == moments and loaded.domain == (0.0, 5.0) and loaded.count == 1234
+    assert loaded.stats.tobytes() == moments.stats.tobytes()
+
+
+def test_stream_from_memory_mapped_files_in_constant_memory(tmp_path):
+    n, chunk = 2_000_000, 65_536
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "x.npy", rng.uniform(-1, 1, n))
+    np.save(tmp_path / "y.npy", np.cos(np.load(tmp_path / "x.npy", mmap_mode="r")))
+    x = np.load(tmp_path / "x.npy", mmap_mode="r")
+    y = np.load(tmp_path / "y.npy", mmap_mode="r")
+    chunks = ((x[i : i + chunk], y[i : i + chunk]) for i in range(0, n, chunk))
+    tracemalloc.start()
+    result = polyfit.fit_stream(chunks, 2, lr="auto", epochs=200, seed=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2 * 2**20  # the 32 MB of data are never held: O(chunk) at most
+    expected = polyfit.fit(
+        np.asarray(x), np.asarray(y), 2, lr="auto", epochs=200, seed=0, method="moments"
+    )
+    np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["exact", "moments"])
+def test_auto_lr_decreases_the_loss_every_epoch(method):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-1, 2, 4000)
+    y = np.sin(2 * x) + 0.1 * rng.standard_normal(x.size)
+    result = polyfit.fit(x, y, 5, lr="auto", epochs=500, seed=1, method=method)
+    gram = np.vander(x, 6, increasing=True)
+    assert result.lr == pytest.approx(0.5 / np.linalg.eigvalsh(gram.T @ gram)[-1], rel=1e-10)
+    steps = np.diff(result.losses)
+    assert np.all(steps <= 1e-12 * result.losses[1:])  # monotone, up to rounding
+    assert result.losses[-1] < 0.5 * result.losses[0]
+
+
+@pytest.mark.parametrize("method", ["exact", "moments"])
+def test_tol_stops_when_progress_stalls(method, tutorial_data):
+    x, y = tutorial_data
+    tol = 1e-7
+    result = polyfit.fit(x, y, lr="auto", epochs=1_000_000, tol=tol, seed=0, method=method)
+    assert result.converged and result.epochs_run < 1_000_000
+    assert result.losses.shape == (result.epochs_run,)
+    decrease = -np.diff(result.losses) / result.losses[:-1]
+    assert 0 <= decrease[-1] <= tol and np.all(decrease[:-1] > tol)
+    unstopped = polyfit.fit(x, y, lr="auto", epochs=result.epochs_run, seed=0, method=method)
+    assert not unstopped.converged
+    np.testing.assert_array_equal(unstopped.coef, result.coef)
+
+
+def test_tol_with_callbacks_sees_the_same_stop(tutorial_data):
+    x, y = tutorial_data
+    plain = polyfit.fit(x, y, lr="auto", epochs=100_000, tol=1e-6, seed=0)
+    logged = polyfit.fit(
+        x,
+        y,
+        lr="auto",
+        epochs=100_000,
+        tol=1e-6,
+        seed=0,
+        log_every=7,
+        callback=lambda t, loss, coef: None,
+    )
+    assert logged.epochs_run == plain.epochs_run and logged.converged
+    np.testing.assert_array_equal(logged.coef, plain.coef)
+
+
+@pytest.mark.parametrize("method", ["exact", "moments"])
+def test_scaled_fit_reaches_the_least_squares_optimum(method):
+    """x in [0, 40], degree 2: raw powers have cond(G) ~ 1e6 and gradient descent
+    stalls; scaled onto [-1, 1] it reaches the optimum's loss within 0.1%."""
+    rng = np.random.default_rng(5)
+    x = np.sort(rng.uniform(0, 40, 3000))
+    y = 0.5 * x**2 - 3 * x + 7 + 20 * rng.standard_normal(x.size)
+    optimum = np.polynomial.Polynomial.fit(x, y, 2)
+    best = float(np.sum((optimum(x) - y) ** 2))
+    scaled = polyfit.fit(x, y, 2, lr="auto", epochs=3000, seed=0, scale=True, method=method)
+    assert scaled.loss <= 1.001 * best
+    assert scaled.domain == (x.min(), x.max())
+    np.testing.assert_allclose(scaled.coef, optimum.convert().coef, rtol=1e-2)
+    np.testing.assert_allclose(
+        scaled.predict(x), optimum(x), rtol=1e-3, atol=1e-3 * np.abs(y).max()
+    )
+    np.testing.assert_allclose(scaled.to_polynomial()(x), scaled.predict(x), rtol=1e-12)
+    raw = polyfit.fit(x, y, 2, lr="auto", epochs=3000, seed=0, method=method)
+    assert raw.loss > 1.01 * best  # the test can fail: without scaling it cannot get there
+
+
+def test_scale_keeps_the_trajectory_in_the_scaled_variable():
+    x = np.linspace(10, 20, 500)
+    y = np.log(x)
+    init = [0.1, 0.2, 0.3]
+    scaled = polyfit.fit(x, y, 2, lr=1e-4, epochs=50, init=init, scale=True)
+    u = (x - 15.0) / 5.0
+    direct = polyfit.fit(u, y, 2, lr=1e-4, epochs=50, init=init)
+    np.testing.assert_allclose(scaled.scaled_coef, direct.coef, rtol=1e-12)
+    np.testing.assert_allclose(scaled.losses, direct.losses, rtol=1e-12)
+
+
+def test_conditioning_warning_names_the_cause():
+    x = np.linspace(0, 100, 1000)
+    with pytest.warns(
+        polyfit.ConditioningWarning, match=r"degree 10 over x in \[0, 100\].*scale=True"
+    ):
+        polyfit.fit(x, np.sqrt(x), 10, lr=1e-40, epochs=5, seed=0, method="moments")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        polyfit.fit(x, np.sqrt(x), 10, lr="auto", epochs=5, seed=0, method="moments", scale=True)
+
+
+def test_overflowing_power_sums_are_refused():
+    x = np.array([1e200, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"overflow float64.*scale=True"):
+        polyfit.fit(x, [1.0, 2.0, 3.0], 2, method="moments", seed=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"method": "fast"}, ValueError, "method"),
+        ({"method": 3}, TypeError, "method"),
+        ({"tol": -1.0}, ValueError, "tol"),
+        ({"tol": math.nan}, ValueError, "tol"),
+        ({"tol": "small"}, TypeError, "tol"),
+        ({"scale": "yes"}, TypeError, "scale"),
+        ({"scale": 1}, TypeError, "scale"),
+        ({"lr": "fast"}, TypeError, "lr"),
+    ],
+)
+def test_bad_new_arguments(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        polyfit.fit([0.0, 1.0], [0.0, 1.0], 1, **kwargs)
+
+
+def test_moments_bad_input():
+    with pytest.raises(ValueError, match="no data"):
+        polyfit.Moments(2).fit()
+    with pytest.raises(ValueError, match="cannot merge"):
+        polyfit.Moments(2) + polyfit.Moments(3)
+    with pytest.raises(ValueError, match="domain"):
+        polyfit.Moments(2, domain=(1.0, 0.0))
+    with pytest.raises(TypeError, match="pairs"):
+        polyfit.fit_stream([np.ones(3)], 1)
+    with pytest.raises(ValueError, match=r"y must be finite; y\[1\]"):
+        polyfit.Moments(1).update([1.0, 2.0], [0.0, math.nan])
