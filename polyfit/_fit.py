@@ -74,6 +74,16 @@ def poll_signals() -> bool:
 Runner = Callable[[np.ndarray, np.ndarray, float], tuple[int, int]]
 
 
+class Optimizer:
+    """The optimiser of a fit as the kernel takes it: code, hyper-parameters, and
+    the state (momentum buffer or moments, step count) kept between calls."""
+
+    def __init__(self, settings: _validation.Settings) -> None:
+        self.code = int(_kernels.OPTIMIZERS[settings.optimizer])
+        self.hyper = np.array(settings.hyper, dtype=np.float64)
+        self.state = np.zeros(_kernels.state_size(settings.degree))
+
+
 def train(
     run: Runner,
     coef: np.ndarray,
@@ -137,8 +147,21 @@ def fit_statistics(
     lr = _stats.auto_lr(eigen) if settings.lr == "auto" else float(settings.lr)
     poll = poll_signals()
 
+    rule = Optimizer(settings)
+
     def run(coef: np.ndarray, losses: np.ndarray, previous: float) -> tuple[int, int]:
-        return _kernels.train_moments(stats, coef, losses, lr, settings.tol, previous, poll)
+        return _kernels.train_moments(
+            stats,
+            coef,
+            losses,
+            lr,
+            settings.tol,
+            previous,
+            poll,
+            rule.code,
+            rule.hyper,
+            rule.state,
+        )
 
     losses, epochs_run, converged = train(
         run, coef, settings, lr, lambda epoch: DivergenceError(epoch, lr, coef)
@@ -184,6 +207,7 @@ def result(
         epochs_run=epochs_run,
         converged=converged,
         method=method,
+        optimizer=settings.optimizer,
         domain=(window.lo, window.hi) if window.scaling else None,
         scaled_coef=coef if window.scaling else None,
     )
@@ -204,6 +228,11 @@ def fit(
     method: str = "exact",
     tol: float | None = None,
     scale: bool = False,
+    optimizer: str = "gd",
+    momentum: float = 0.9,
+    alpha: float = 0.99,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
 ) -> FitResult:
     r"""Fit y ~ c0 + c1 x + ... + cd x^d by full-batch gradient descent.
 
@@ -248,6 +277,13 @@ def fit(
     scale : bool, default False
         Train in u = (x - mid) / half, x's range mapped onto [-1, 1] (numpy's
         domain and window); `coef` is converted back to x.
+    optimizer : {"gd", "momentum", "rmsprop", "adam"}, default "gd"
+        The update rule, as torch.optim's: "gd" is the tutorial's plain step;
+        "momentum" is SGD(momentum=`momentum`); "rmsprop" is RMSprop(alpha=`alpha`,
+        eps=`eps`); "adam" is Adam(betas=`betas`, eps=`eps`), bias-corrected.
+        Compiled into the epoch loop for both methods.
+    momentum, alpha, betas, eps
+        The optimiser's hyper-parameters; torch.optim's defaults.
 
     Returns
     -------
@@ -299,7 +335,7 @@ def fit(
     True
     """
     settings = _validation.settings(
-        degree, lr, epochs, log_every, callback, tol, allow_auto_lr=True
+        degree, lr, epochs, log_every, callback, tol, True, optimizer, momentum, alpha, betas, eps
     )
     method = _validation.as_choice(method, "method", METHODS)
     scale = _validation.as_bool(scale, "scale")
@@ -325,9 +361,23 @@ def fit(
         lr = float(settings.lr)
     data_x = window.map(x) if window.scaling else x  # a float64 copy when scaling
 
+    rule = Optimizer(settings)
+
     def run(coef: np.ndarray, losses: np.ndarray, previous: float) -> tuple[int, int]:
         return _kernels.run_epochs(
-            data_x, y, coef, losses, lr, settings.tol, previous, ISA, nthreads, poll
+            data_x,
+            y,
+            coef,
+            losses,
+            lr,
+            settings.tol,
+            previous,
+            ISA,
+            nthreads,
+            poll,
+            rule.code,
+            rule.hyper,
+            rule.state,
         )
 
     losses, epochs_run, converged = train(

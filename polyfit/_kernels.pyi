@@ -9,6 +9,10 @@ STATUS_DIVERGED: int
 STATUS_CONVERGED: int
 BLOCK: int
 LANES: int
+OPTIMIZERS: dict[str, int]
+
+def state_size(degree: int) -> int: ...
+
 ISA_NAMES: dict[int, str]
 
 def isa_supported(isa: int) -> bool: ...
@@ -28,6 +32,9 @@ def run_epochs(
     isa: int,
     threads: int,
     poll_signals: bool,
+    optimizer: int,
+    hyper: NDArray[np.float64],
+    state: NDArray[np.float64],
 ) -> tuple[int, int]: ...
 @overload
 def run_epochs(
@@ -41,6 +48,9 @@ def run_epochs(
     isa: int,
     threads: int,
     poll_signals: bool,
+    optimizer: int,
+    hyper: NDArray[np.float64],
+    state: NDArray[np.float64],
 ) -> tuple[int, int]: ...
 @overload
 def sums(
@@ -94,6 +104,9 @@ def train_moments(
     tol: float,
     previous_loss: float,
     poll_signals: bool,
+    optimizer: int,
+    hyper: NDArray[np.float64],
+    state: NDArray[np.float64],
 ) -> tuple[int, int]: ...
 def first_nonfinite(a: NDArray[np.float64] | NDArray[np.float32]) -> int: ...
 def evaluate(

@@ -12,6 +12,13 @@ cdef extern from "pf_kernel.h" nogil:
     ctypedef int (*pf_interrupt_fn)() noexcept nogil
     ctypedef struct pf_settings:
         double lr
+        int optimizer
+        double momentum
+        double alpha
+        double beta1
+        double beta2
+        double eps
+        double *state
         double tol
         double previous_loss
         int isa
@@ -26,6 +33,11 @@ cdef extern from "pf_kernel.h" nogil:
     int PF_ISA_AVX2
     int PF_BLOCK
     int PF_LANES
+    int PF_OPT_GD
+    int PF_OPT_MOMENTUM
+    int PF_OPT_RMSPROP
+    int PF_OPT_ADAM
+    int PF_STATE_SIZE(int degree)
     int pf_isa_supported(int isa)
     int pf_best_isa()
     int pf_have_openmp()
@@ -59,6 +71,13 @@ STATUS_CONVERGED = PF_CONVERGED
 BLOCK = PF_BLOCK
 LANES = PF_LANES
 ISA_NAMES = {PF_ISA_BASELINE: "baseline", PF_ISA_AVX2: "avx2"}
+OPTIMIZERS = {"gd": PF_OPT_GD, "momentum": PF_OPT_MOMENTUM, "rmsprop": PF_OPT_RMSPROP,
+              "adam": PF_OPT_ADAM}
+
+
+def state_size(int degree):
+    """Doubles of optimiser state for a degree (zeros at the start of a fit)."""
+    return PF_STATE_SIZE(degree)
 
 
 cdef int signals_pending() noexcept nogil:
@@ -111,9 +130,12 @@ def max_threads():
 
 
 cdef pf_settings make_settings(double lr, double tol, double previous_loss, int isa,
-                              int threads, bint poll_signals) noexcept:
+                               int threads, bint poll_signals) noexcept:
     cdef pf_settings settings
     settings.lr = lr
+    settings.optimizer = PF_OPT_GD
+    settings.state = NULL
+    settings.momentum = settings.alpha = settings.beta1 = settings.beta2 = settings.eps = 0.0
     settings.tol = tol
     settings.previous_loss = previous_loss
     settings.isa = isa
@@ -124,9 +146,22 @@ cdef pf_settings make_settings(double lr, double tol, double previous_loss, int 
     return settings
 
 
+cdef void set_optimizer(pf_settings *settings, int optimizer, const double[::1] hyper,
+                        double[::1] state) noexcept:
+    """hyper = (momentum, alpha, beta1, beta2, eps); state: PF_STATE_SIZE doubles."""
+    settings.optimizer = optimizer
+    settings.momentum = hyper[0]
+    settings.alpha = hyper[1]
+    settings.beta1 = hyper[2]
+    settings.beta2 = hyper[3]
+    settings.eps = hyper[4]
+    settings.state = &state[0]
+
+
 def run_epochs(const floating[::1] x, const floating[::1] y, double[::1] coef,
                double[::1] losses, double lr, double tol, double previous_loss, int isa,
-               int threads, bint poll_signals):
+               int threads, bint poll_signals, int optimizer, const double[::1] hyper,
+               double[::1] state):
     """Run len(losses) epochs in place on coef; returns (epochs completed, status).
 
     tol stops once the loss falls by less than tol (relative) in an epoch;
@@ -140,6 +175,7 @@ def run_epochs(const floating[::1] x, const floating[::1] y, double[::1] coef,
     cdef double *losses_ptr = &losses[0] if epochs > 0 else NULL
     cdef pf_settings settings = make_settings(lr, tol, previous_loss, isa, threads,
                                               poll_signals)
+    set_optimizer(&settings, optimizer, hyper, state)
     with nogil:
         if floating is double:
             completed = pf_fit_f64(&x[0], &y[0], n, degree, &coef[0], epochs, losses_ptr,
@@ -184,7 +220,8 @@ def moments(const floating[::1] x, const floating[::1] y, int degree, double shi
 
 
 def train_moments(const double[::1] stats, double[::1] coef, double[::1] losses, double lr,
-                  double tol, double previous_loss, bint poll_signals):
+                  double tol, double previous_loss, bint poll_signals, int optimizer,
+                  const double[::1] hyper, double[::1] state):
     """Epochs of gradient descent on the statistics; as run_epochs."""
     cdef Py_ssize_t epochs = losses.shape[0], completed
     cdef int degree = <int>coef.shape[0] - 1
@@ -192,6 +229,7 @@ def train_moments(const double[::1] stats, double[::1] coef, double[::1] losses,
     cdef double *losses_ptr = &losses[0] if epochs > 0 else NULL
     cdef pf_settings settings = make_settings(lr, tol, previous_loss, PF_ISA_BASELINE, 1,
                                               poll_signals)
+    set_optimizer(&settings, optimizer, hyper, state)
     with nogil:
         completed = pf_train_moments(&stats[0], degree, &coef[0], epochs, losses_ptr,
                                      &settings, &status)

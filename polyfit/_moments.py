@@ -156,13 +156,29 @@ class Moments:
         log_every: int = 100,
         callback: Callable[[int, float, np.ndarray], Any] | None = None,
         tol: float | None = None,
+        optimizer: str = "gd",
+        momentum: float = 0.9,
+        alpha: float = 0.99,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
     ) -> FitResult:
         """Gradient descent on these statistics; the arguments and result of
         ``polyfit.fit(..., method="moments")``."""
         if self.count == 0:
             raise ValueError("Moments holds no data: update it with at least one sample")
         settings = _validation.settings(
-            self.degree, lr, epochs, log_every, callback, tol, allow_auto_lr=True
+            self.degree,
+            lr,
+            epochs,
+            log_every,
+            callback,
+            tol,
+            True,
+            optimizer,
+            momentum,
+            alpha,
+            betas,
+            eps,
         )
         coef = _validation.initial_coef(init, seed, self.degree)
         where = (
@@ -185,7 +201,8 @@ def fit_stream(
 
     Each chunk is read once into `Moments`; training then runs on the
     statistics (``method="moments"``).  `fit_options` are those of
-    `Moments.fit` (lr, epochs, init, seed, log_every, callback, tol); `domain`
+    `Moments.fit` (lr, epochs, init, seed, log_every, callback, tol, optimizer
+    and its hyper-parameters); `domain`
     scales x as ``scale=True`` does.
 
     Examples

@@ -43,6 +43,8 @@ class FitResult:
     method : str
         "exact" (a pass over the data every epoch) or "moments" (one pass for
         the sufficient statistics, then epochs on them).
+    optimizer : str
+        "gd", "momentum", "rmsprop" or "adam".
     domain : tuple of float or None
         With ``scale=True``: the x range [lo, hi] that was mapped onto [-1, 1].
     scaled_coef : numpy.ndarray or None
@@ -60,6 +62,7 @@ class FitResult:
     epochs_run: int
     converged: bool = False
     method: str = "exact"
+    optimizer: str = "gd"
     domain: tuple[float, float] | None = None
     scaled_coef: np.ndarray | None = None
 

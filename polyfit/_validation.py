@@ -28,6 +28,37 @@ class Settings:
     log_every: int
     callback: Callable[[int, float, np.ndarray], Any] | None
     tol: float = 0.0  # 0: no early stop
+    optimizer: str = "gd"
+    # momentum, alpha, beta1, beta2, eps: torch.optim's defaults
+    hyper: tuple[float, float, float, float, float] = (0.9, 0.99, 0.9, 0.999, 1e-8)
+
+
+OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
+
+
+def optimizer_settings(
+    optimizer: object, momentum: object, alpha: object, betas: object, eps: object
+) -> tuple[str, tuple[float, float, float, float, float]]:
+    """The optimiser's name and (momentum, alpha, beta1, beta2, eps), checked."""
+    name = as_choice(optimizer, "optimizer", OPTIMIZERS)
+    momentum_value = as_fraction(momentum, "momentum", upper_open=False)
+    alpha_value = as_fraction(alpha, "alpha", upper_open=False)
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    beta1 = as_fraction(betas[0], "betas[0]", upper_open=True)
+    beta2 = as_fraction(betas[1], "betas[1]", upper_open=True)
+    return name, (momentum_value, alpha_value, beta1, beta2, as_positive_float(eps, "eps"))
+
+
+def as_fraction(value: object, name: str, upper_open: bool) -> float:
+    """A real in [0, 1) (upper_open) or [0, 1]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    result = float(value)
+    if not (0.0 <= result < 1.0 if upper_open else 0.0 <= result <= 1.0):
+        interval = "[0, 1)" if upper_open else "[0, 1]"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    return result
 
 
 def as_int(value: object, name: str, minimum: int) -> int:
@@ -57,6 +88,11 @@ def settings(
     callback: object,
     tol: object = None,
     allow_auto_lr: bool = False,
+    optimizer: object = "gd",
+    momentum: object = 0.9,
+    alpha: object = 0.99,
+    betas: object = (0.9, 0.999),
+    eps: object = 1e-8,
 ) -> Settings:
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
@@ -64,6 +100,7 @@ def settings(
     if isinstance(lr, str) and not auto:
         expected = "a real number or 'auto'" if allow_auto_lr else "a real number"
         raise TypeError(f"lr must be {expected}, got {lr!r}")
+    name, hyper = optimizer_settings(optimizer, momentum, alpha, betas, eps)
     return Settings(
         degree=as_int(degree, "degree", 0),
         lr="auto" if auto else as_positive_float(lr, "lr"),
@@ -71,6 +108,8 @@ def settings(
         log_every=as_int(log_every, "log_every", 1),
         callback=callback,
         tol=as_tol(tol),
+        optimizer=name,
+        hyper=hyper,
     )
 
 

@@ -54,6 +54,7 @@ def fit(
     log_every: int = 100,
     callback: Callable[[int, float, np.ndarray], Any] | None = None,
     tol: float | None = None,
+    **optimizer_options: Any,
 ) -> FitResult:
     """Fit y ~ p(x) for 1-D dask arrays x and y (or anything dask.array.asarray takes).
 
@@ -61,8 +62,8 @@ def fit(
     ----------
     x, y : dask.array.Array, shape (n,)
         The samples; y is rechunked to x's chunks.
-    degree, lr, epochs, init, seed, log_every, callback, tol
-        As in `polyfit.fit`.
+    degree, lr, epochs, init, seed, log_every, callback, tol, optimizer_options
+        As in `polyfit.fit` (optimizer, momentum, alpha, betas, eps).
     method : {"moments"}
         Only "moments": method="exact" would read the distributed data once per
         epoch, and is refused.
@@ -132,6 +133,13 @@ def fit(
         ]
     (moments,) = dask.compute(level[0])
     fitted: FitResult = moments.fit(
-        lr=lr, epochs=epochs, init=init, seed=seed, log_every=log_every, callback=callback, tol=tol
+        lr=lr,
+        epochs=epochs,
+        init=init,
+        seed=seed,
+        log_every=log_every,
+        callback=callback,
+        tol=tol,
+        **optimizer_options,
     )
     return fitted

@@ -340,27 +340,78 @@ static int pf_converged(double previous, double loss, double tol)
         && previous - loss <= tol * fabs(previous);
 }
 
+/* One optimiser step on coef from the gradient g (torch.optim's rules). */
+static void pf_update(int degree, double *coef, const double *half_gradient,
+                      const pf_settings *s)
+{
+    const int m = degree + 1;
+    double *first, *second, *steps;
+    double correction1 = 1.0, correction2 = 1.0;
+    int k;
+    if (s->optimizer == PF_OPT_GD) {  /* the tutorial's step; no state */
+        for (k = 0; k < m; k++)
+            coef[k] -= s->lr * (2.0 * half_gradient[k]);
+        return;
+    }
+    first = s->state;
+    second = s->state + m;
+    steps = s->state + 2 * m;
+    *steps += 1.0;
+    if (s->optimizer == PF_OPT_ADAM) {
+        correction1 = 1.0 - pow(s->beta1, *steps);
+        correction2 = sqrt(1.0 - pow(s->beta2, *steps));
+    }
+    for (k = 0; k < m; k++) {
+        const double g = 2.0 * half_gradient[k];
+        switch (s->optimizer) {
+        case PF_OPT_MOMENTUM:
+            first[k] = *steps == 1.0 ? g : s->momentum * first[k] + g;
+            coef[k] -= s->lr * first[k];
+            break;
+        case PF_OPT_RMSPROP:
+            second[k] = s->alpha * second[k] + (1.0 - s->alpha) * g * g;
+            coef[k] -= s->lr * g / (sqrt(second[k]) + s->eps);
+            break;
+        case PF_OPT_ADAM:
+            first[k] = s->beta1 * first[k] + (1.0 - s->beta1) * g;
+            second[k] = s->beta2 * second[k] + (1.0 - s->beta2) * g * g;
+            coef[k] -= (s->lr / correction1) * first[k]
+                     / (sqrt(second[k]) / correction2 + s->eps);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
 /*
  * The end of an epoch whose loss and half-gradient are known: record the loss,
- * take the step, and say how to go on.  Returns PF_OK, PF_DIVERGED (coef left
- * as it was: the loss or the new coefficients are not finite) or PF_CONVERGED
- * (the step was taken; the loss fell by less than tol).
+ * take the step, and say how to go on.  Returns PF_OK, PF_DIVERGED (coef and
+ * the optimiser state left as they were: the loss or the new coefficients are
+ * not finite) or PF_CONVERGED (the step was taken; the loss fell by less than
+ * tol).  scratch: 3 (degree + 1) + 1 doubles.
  */
 static int pf_step(int degree, double *coef, const double *half_gradient, double loss,
                    double previous, double *loss_out, const pf_settings *settings,
                    double *scratch)
 {
+    const size_t coef_bytes = (size_t)(degree + 1) * sizeof(double);
+    const size_t state_bytes = settings->state == NULL ? 0
+                             : (size_t)PF_STATE_SIZE(degree) * sizeof(double);
     int k, finite = 1;
     if (!isfinite(loss))
         return PF_DIVERGED;
     *loss_out = loss;
-    for (k = 0; k <= degree; k++) {
-        scratch[k] = coef[k];
-        coef[k] -= settings->lr * (2.0 * half_gradient[k]);
+    memcpy(scratch, coef, coef_bytes);
+    if (state_bytes)
+        memcpy(scratch + degree + 1, settings->state, state_bytes);
+    pf_update(degree, coef, half_gradient, settings);
+    for (k = 0; k <= degree; k++)
         finite &= isfinite(coef[k]) != 0;
-    }
     if (!finite) {
-        memcpy(coef, scratch, (size_t)(degree + 1) * sizeof(double));
+        memcpy(coef, scratch, coef_bytes);
+        if (state_bytes)
+            memcpy(settings->state, scratch + degree + 1, state_bytes);
         return PF_DIVERGED;
     }
     return pf_converged(previous, loss, settings->tol) ? PF_CONVERGED : PF_OK;
@@ -386,16 +437,17 @@ static ptrdiff_t pf_fit(int is_float, const void *x, const void *y, ptrdiff_t n,
 
     assert(coef != NULL && settings->lr > 0.0 && epochs >= 0);
     assert(epochs == 0 || losses != NULL);
+    assert(settings->optimizer == PF_OPT_GD || settings->state != NULL);
     *status = pf_work_init(&w, PF_KIND_EPOCH, is_float, x, y, n, degree, degree + 2, settings);
     if (*status != PF_OK)
         return 0;
-    totals = (double *)malloc((size_t)(2 * degree + 3) * sizeof(double));
+    totals = (double *)malloc((size_t)(4 * degree + 6) * sizeof(double));
     if (totals == NULL) {
         free(w.allocation);
         *status = PF_NOMEM;
         return 0;
     }
-    previous_coef = totals + degree + 2;
+    previous_coef = totals + degree + 2;  /* pf_step's scratch: 3 (degree + 1) + 1 */
 
     if (w.nthreads == 1) {  /* no OpenMP calls at all: they cost more than small epochs */
         for (t = 0; t < epochs && step == PF_OK; t++) {
@@ -528,12 +580,12 @@ ptrdiff_t pf_train_moments(const double *moments, int degree, double *coef,
     assert(settings->lr > 0.0 && (epochs == 0 || losses != NULL));
     *status = PF_OK;
     pf_work_init_polling(&w, settings->interrupt);
-    half_gradient = (double *)malloc((size_t)(2 * degree + 2) * sizeof(double));
+    half_gradient = (double *)malloc((size_t)(4 * degree + 5) * sizeof(double));
     if (half_gradient == NULL) {
         *status = PF_NOMEM;
         return 0;
     }
-    previous_coef = half_gradient + degree + 1;
+    previous_coef = half_gradient + degree + 1;  /* pf_step's scratch: 3 (degree + 1) + 1 */
     for (t = 0; t < epochs && step == PF_OK; t++) {
         double loss = sum_yy;
         if (pf_work_poll(&w))

@@ -48,9 +48,21 @@ int pf_max_threads(void);
 /* 1 in a debug build (POLYFIT_DEBUG=1: asserts and sanitizers on). */
 int pf_debug_build(void);
 
+/* Optimisers: the update rules of torch.optim */
+#define PF_OPT_GD 0        /* c -= lr g (the tutorial) */
+#define PF_OPT_MOMENTUM 1  /* SGD(momentum): b = momentum b + g (b = g at first); c -= lr b */
+#define PF_OPT_RMSPROP 2   /* v = alpha v + (1 - alpha) g^2; c -= lr g / (sqrt(v) + eps) */
+#define PF_OPT_ADAM 3      /* bias-corrected moments; c -= lr/(1-b1^t) m / (sqrt(v)/sqrt(1-b2^t) + eps) */
+/* Doubles of optimiser state the caller keeps between calls (zeros at the start):
+ * momentum buffer or first moment, second moment, and the step count. */
+#define PF_STATE_SIZE(degree) (2 * (degree) + 3)
+
 /* How a run goes: the step, stopping, the machine. */
 typedef struct {
     double lr;             /* learning rate, > 0 */
+    int optimizer;         /* PF_OPT_* */
+    double momentum, alpha, beta1, beta2, eps;  /* the optimiser's hyper-parameters */
+    double *state;         /* PF_STATE_SIZE(degree) doubles; NULL for PF_OPT_GD */
     double tol;            /* stop once 0 <= previous - loss <= tol * previous; 0: never */
     double previous_loss;  /* the loss of the epoch before this call's first, or NaN */
     int isa;               /* PF_ISA_* */
