@@ -138,12 +138,14 @@ def tutorial_case(repeat: int) -> dict[str, object]:
         if loop is not None:
             cases[name] = lambda loop=loop: loop(x, y, init, 1e-6, 2000)
     cases["polyfit.fit, method='moments'"] = lambda: polyfit.fit(x, y, init=init, method="moments")
+    cases["polyfit.fit, progress=True"] = lambda: polyfit.fit(x, y, init=init, progress=True)
     times = timed_side_by_side(cases, repeat)
     ratios = {
         "reference / fit": times["reference.fit (numpy)"] / times["polyfit.fit"],
         "reference / fit moments": times["reference.fit (numpy)"]
         / times["polyfit.fit, method='moments'"],
     }
+    ratios["progress=True / plain"] = times["polyfit.fit, progress=True"] / times["polyfit.fit"]
     if "numba fastmath loop" in times:
         ratios["fit / numba fastmath"] = times["polyfit.fit"] / times["numba fastmath loop"]
     if "torch loop (CPU)" in times:

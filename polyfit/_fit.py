@@ -84,35 +84,63 @@ class Optimizer:
         self.state = np.zeros(_kernels.state_size(settings.degree))
 
 
+# With progress=True, one kernel call does about this many sample x coefficient
+# products (~20-50 ms), so the bar moves; a fit done within the first call
+# shows no bar at all, which keeps short fits at full speed.
+PROGRESS_WORK = 1 << 25
+
+
 def train(
     run: Runner,
     coef: np.ndarray,
     settings: _validation.Settings,
     lr: float,
     on_divergence: Callable[[int], DivergenceError],
+    epoch_work: int = 1,
 ) -> tuple[np.ndarray, int, bool]:
-    """Run the epochs in as few compiled calls as the callback allows.
+    """Run the epochs in as few compiled calls as the callback (and progress bar) allow.
 
-    Returns (losses, epochs run, converged); coef is updated in place.
+    epoch_work: sample x coefficient products of one epoch, which sizes the
+    calls while a progress bar is wanted.  Returns (losses, epochs run,
+    converged); coef is updated in place.
     """
     losses = np.empty(settings.epochs)
+    per_call = max(1, PROGRESS_WORK // max(1, epoch_work)) if settings.progress else None
+    bar = None
     t = 0
     converged = False
-    while t < settings.epochs:
-        end = settings.epochs
-        if settings.callback is not None:  # return to Python where a callback is due
-            end = min(end, (t // settings.log_every + 1) * settings.log_every)
-        previous = float(losses[t - 1]) if t > 0 else math.nan
-        completed, status = run(coef, losses[t:end], previous)
-        if status == _kernels.STATUS_DIVERGED:
-            raise on_divergence(t + completed)
-        t += completed
-        converged = status == _kernels.STATUS_CONVERGED
-        if not _validation.continue_after(settings, t - 1, float(losses[t - 1]), coef):
-            break
-        if converged:
-            break
+    try:
+        while t < settings.epochs:
+            end = settings.epochs if per_call is None else min(settings.epochs, t + per_call)
+            if settings.callback is not None:  # return to Python where a callback is due
+                end = min(end, (t // settings.log_every + 1) * settings.log_every)
+            previous = float(losses[t - 1]) if t > 0 else math.nan
+            completed, status = run(coef, losses[t:end], previous)
+            if status == _kernels.STATUS_DIVERGED:
+                raise on_divergence(t + completed)
+            t += completed
+            converged = status == _kernels.STATUS_CONVERGED
+            if per_call is not None:
+                if bar is None and t < settings.epochs and not converged:
+                    bar = _progress_bar(settings.epochs, t)
+                elif bar is not None:
+                    bar.update(completed)
+            if not _validation.continue_after(settings, t - 1, float(losses[t - 1]), coef):
+                break
+            if converged:
+                break
+    finally:
+        if bar is not None:
+            bar.close()
     return losses[:t], t, converged
+
+
+def _progress_bar(total: int, done: int) -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:
+        raise ImportError('progress=True needs tqdm: pip install "polyfit[progress]"') from exc
+    return tqdm(total=total, initial=done, unit="epoch", desc="polyfit", mininterval=0.2)
 
 
 def statistics(
@@ -164,7 +192,12 @@ def fit_statistics(
         )
 
     losses, epochs_run, converged = train(
-        run, coef, settings, lr, lambda epoch: DivergenceError(epoch, lr, coef)
+        run,
+        coef,
+        settings,
+        lr,
+        lambda epoch: DivergenceError(epoch, lr, coef),
+        epoch_work=(degree + 1) ** 2,
     )
     return result(
         coef,
@@ -233,6 +266,7 @@ def fit(
     alpha: float = 0.99,
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
+    progress: bool = False,
 ) -> FitResult:
     r"""Fit y ~ c0 + c1 x + ... + cd x^d by full-batch gradient descent.
 
@@ -284,6 +318,10 @@ def fit(
         Compiled into the epoch loop for both methods.
     momentum, alpha, betas, eps
         The optimiser's hyper-parameters; torch.optim's defaults.
+    progress : bool, default False
+        Show a tqdm bar over the epochs (``pip install "polyfit[progress]"``),
+        updated between compiled chunks of ~20-50 ms; a fit that ends within
+        its first chunk shows none.
 
     Returns
     -------
@@ -335,7 +373,19 @@ def fit(
     True
     """
     settings = _validation.settings(
-        degree, lr, epochs, log_every, callback, tol, True, optimizer, momentum, alpha, betas, eps
+        degree,
+        lr,
+        epochs,
+        log_every,
+        callback,
+        tol,
+        True,
+        optimizer,
+        momentum,
+        alpha,
+        betas,
+        eps,
+        progress,
     )
     method = _validation.as_choice(method, "method", METHODS)
     scale = _validation.as_bool(scale, "scale")
@@ -381,7 +431,12 @@ def fit(
         )
 
     losses, epochs_run, converged = train(
-        run, coef, settings, lr, lambda epoch: _diverged(x, y, epoch, lr, coef)
+        run,
+        coef,
+        settings,
+        lr,
+        lambda epoch: _diverged(x, y, epoch, lr, coef),
+        epoch_work=x.shape[0] * (settings.degree + 2),
     )
     final = np.empty(settings.degree + 2)
     _kernels.sums(data_x, y, coef, final, ISA, nthreads, poll)

@@ -99,6 +99,44 @@ class FitResult:
 
     __call__ = predict
 
+    def plot(self, x: Any, y: Any) -> Any:
+        """A matplotlib Figure: the data and the fitted curve, and the loss per
+        epoch on a log scale.  Needs matplotlib (``pip install "polyfit[plot]"``).
+
+        Examples
+        --------
+        >>> import numpy as np, polyfit
+        >>> x = np.linspace(-np.pi, np.pi, 200)
+        >>> figure = polyfit.fit(x, np.sin(x), lr=1e-5, seed=0).plot(x, np.sin(x))
+        >>> figure.savefig("fit.png")  # doctest: +SKIP
+        """
+        try:
+            from matplotlib.figure import Figure
+        except ImportError as exc:
+            raise ImportError(
+                'FitResult.plot needs matplotlib: pip install "polyfit[plot]"'
+            ) from exc
+        xs = np.asarray(x, dtype=np.float64).reshape(-1)
+        ys = np.asarray(y, dtype=np.float64).reshape(-1)
+        figure = Figure(figsize=(10, 4), layout="constrained")
+        data_axes, loss_axes = figure.subplots(1, 2)
+        data_axes.scatter(xs, ys, s=6, alpha=0.5, color="tab:gray", label="data")
+        grid = np.linspace(xs.min(), xs.max(), 400) if xs.size else xs
+        data_axes.plot(
+            grid, self.predict(grid), color="tab:blue", lw=2, label=f"degree {self.degree} fit"
+        )
+        data_axes.set(xlabel="x", ylabel="y", title=f"loss {self.loss:.6g}")
+        data_axes.legend()
+        epochs = np.arange(self.losses.size)
+        loss_axes.plot(epochs, self.losses, color="tab:red")
+        loss_axes.set_yscale("log")
+        loss_axes.set(
+            xlabel="epoch",
+            ylabel="sum of squared errors",
+            title=f"{self.method}, {self.optimizer}, lr={self.lr:.3g}",
+        )
+        return figure
+
     def to_polynomial(self) -> Polynomial:
         """The same polynomial as a numpy.polynomial.Polynomial (with ``scale=True``,
         in numpy's own form: the scaled coefficients with domain and window)."""

@@ -31,6 +31,7 @@ class Settings:
     optimizer: str = "gd"
     # momentum, alpha, beta1, beta2, eps: torch.optim's defaults
     hyper: tuple[float, float, float, float, float] = (0.9, 0.99, 0.9, 0.999, 1e-8)
+    progress: bool = False
 
 
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
@@ -93,6 +94,7 @@ def settings(
     alpha: object = 0.99,
     betas: object = (0.9, 0.999),
     eps: object = 1e-8,
+    progress: object = False,
 ) -> Settings:
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
@@ -110,6 +112,7 @@ def settings(
         tol=as_tol(tol),
         optimizer=name,
         hyper=hyper,
+        progress=as_bool(progress, "progress"),
     )
 
 
