@@ -464,20 +464,31 @@ static ptrdiff_t pf_fit(int is_float, const void *x, const void *y, ptrdiff_t n,
     }
 #ifdef _OPENMP
     else {
+        /* `stop` is written only inside the single, between two barriers, so
+         * every thread reads the same value and leaves at the same epoch.  (The
+         * interrupted flag itself may be set by thread 0 in the next epoch's
+         * blocks while a slower thread is still here: deciding on it directly
+         * could split the team across barriers.) */
+        int stop = 0;
 #pragma omp parallel num_threads(w.nthreads) private(t)
         for (t = 0; t < epochs; t++) {
             pf_work_blocks_shared(&w, coef);
 #pragma omp barrier
 #pragma omp single
-            if (!w.interrupted) {
-                pf_work_reduce(&w, totals);
-                step = pf_step(degree, coef, totals + 1, totals[0],
-                               t > 0 ? losses[t - 1] : settings->previous_loss, &losses[t],
-                               settings, previous_coef);
-                if (step != PF_DIVERGED)
-                    completed = t + 1;
-            }  /* the single's implicit barrier: every thread sees the same state */
-            if (w.interrupted || step != PF_OK)
+            {
+                if (pf_flag_read(&w.interrupted)) {
+                    stop = 1;
+                } else {
+                    pf_work_reduce(&w, totals);
+                    step = pf_step(degree, coef, totals + 1, totals[0],
+                                   t > 0 ? losses[t - 1] : settings->previous_loss,
+                                   &losses[t], settings, previous_coef);
+                    if (step != PF_DIVERGED)
+                        completed = t + 1;
+                    stop = step != PF_OK;
+                }
+            }  /* the single's implicit barrier */
+            if (stop)
                 break;
         }
     }
