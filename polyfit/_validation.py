@@ -53,7 +53,9 @@ def optimizer_settings(
 
 def as_fraction(value: object, name: str, upper_open: bool) -> float:
     """A real in [0, 1) (upper_open) or [0, 1]."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if type(value) is not float and (
+        isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+    ):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     result = float(value)
     if not (0.0 <= result < 1.0 if upper_open else 0.0 <= result <= 1.0):
@@ -64,6 +66,10 @@ def as_fraction(value: object, name: str, upper_open: bool) -> float:
 
 def as_int(value: object, name: str, minimum: int) -> int:
     """value as an int >= minimum; bool and non-integral numbers are refused."""
+    if type(value) is int:  # the common case, without the ABC checks below
+        if value < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     if value < minimum:
@@ -73,7 +79,9 @@ def as_int(value: object, name: str, minimum: int) -> int:
 
 def as_positive_float(value: object, name: str) -> float:
     """value as a finite float > 0; bool and non-real values are refused."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if type(value) is not float and (
+        isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+    ):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     result = float(value)
     if not math.isfinite(result) or result <= 0.0:
@@ -156,12 +164,15 @@ def as_samples(values: object, name: str, keep_float32: bool) -> np.ndarray:
     """
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{name} must be a 1-D array of real numbers, got {type(values).__name__}")
-    try:
-        with warnings.catch_warnings():  # numpy < 1.24 only warns about ragged input
-            warnings.simplefilter("error", _RaggedWarning)
-            array = np.asarray(values)
-    except (TypeError, ValueError, _RaggedWarning) as exc:
-        raise ValueError(f"{name} must be a 1-D array of real numbers: {exc}") from None
+    if isinstance(values, np.ndarray):
+        array = values
+    else:
+        try:
+            with warnings.catch_warnings():  # numpy < 1.24 only warns about ragged input
+                warnings.simplefilter("error", _RaggedWarning)
+                array = np.asarray(values)
+        except (TypeError, ValueError, _RaggedWarning) as exc:
+            raise ValueError(f"{name} must be a 1-D array of real numbers: {exc}") from None
     kind = array.dtype.kind
     if kind == "O":
         if any(item is None for item in array.flat):
