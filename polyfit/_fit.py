@@ -379,13 +379,13 @@ def fit(
         log_every,
         callback,
         tol,
-        True,
-        optimizer,
-        momentum,
-        alpha,
-        betas,
-        eps,
-        progress,
+        allow_auto_lr=True,
+        optimizer=optimizer,
+        momentum=momentum,
+        alpha=alpha,
+        betas=betas,
+        eps=eps,
+        progress=progress,
     )
     method = _validation.as_choice(method, "method", METHODS)
     scale = _validation.as_bool(scale, "scale")

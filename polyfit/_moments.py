@@ -173,12 +173,12 @@ class Moments:
             log_every,
             callback,
             tol,
-            True,
-            optimizer,
-            momentum,
-            alpha,
-            betas,
-            eps,
+            allow_auto_lr=True,
+            optimizer=optimizer,
+            momentum=momentum,
+            alpha=alpha,
+            betas=betas,
+            eps=eps,
         )
         coef = _validation.initial_coef(init, seed, self.degree)
         where = (
