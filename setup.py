@@ -43,8 +43,9 @@ class BuildExt(build_ext):
             compile_args = ["/Od", "/Zi"] if DEBUG else ["/O2"]
             openmp_args, openmp_link = ["/openmp"], []
         else:
-            # Never -march=native or fast-math: wheels must run on any CPU of the
-            # architecture and must not change floating point for the process.
+            # Never tuned to the build machine's CPU, never fast-math: wheels must run
+            # on any CPU of the architecture and must not change floating point for
+            # the process that loads them.
             compile_args = ["-O3", "-g0"]  # -g0: no build paths in the wheel's binary
             if DEBUG:  # C asserts on, undefined behaviour aborts
                 compile_args = ["-O1", "-g", "-UNDEBUG", *SANITIZE]

@@ -16,7 +16,7 @@
  * SSE2 registers or one AVX2 register per sum.  The block functions are
  * compiled once per instruction set (pf_kernel_impl.h) and chosen at run time
  * by pf_select; wheels are built for the baseline of the architecture, never
- * -march=native.  The lanes hold the same values in the same order on every
+ * for the build machine's own CPU.  The lanes hold the same values in the same order on every
  * instruction set; only FMA contraction (a*b + c rounded once, where the
  * instruction set has FMA) changes the last bits between them.  Other
  * compilers get scalar "vectors" of the same lanes, baseline only.
