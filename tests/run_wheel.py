@@ -59,13 +59,28 @@ def version_key(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
-def lowest_numpy(python: str, scratch: Path) -> str:
+def fresh_environment(folder: Path) -> tuple[str, list[str]]:
+    """A new virtual environment: its python, and the pip command that installs into it.
+
+    Where the interpreter has no ensurepip (Debian's python3 without python3-venv),
+    the environment is made without pip and this interpreter's pip installs into it.
+    """
+    print(f"+ python -m venv {folder}", flush=True)
+    bin_dir = "Scripts" if os.name == "nt" else "bin"
+    python = str(folder / bin_dir / "python")
+    try:
+        venv.create(folder, with_pip=True)
+        return python, [python, "-m", "pip"]
+    except (subprocess.CalledProcessError, OSError):
+        venv.create(folder, with_pip=False, clear=True)
+        return python, [sys.executable, "-m", "pip", "--python", python]
+
+
+def lowest_numpy(pip: list[str], scratch: Path) -> str:
     """The lowest numpy release with a wheel for this interpreter, at or above the floor."""
     asked = subprocess.run(
         [
-            python,
-            "-m",
-            "pip",
+            *pip,
             "download",
             "numpy==0",
             "--only-binary",
@@ -107,15 +122,12 @@ def main(argv: list[str] | None = None) -> int:
             dist.mkdir(parents=True, exist_ok=True)
             wheel = build_wheel(dist)
 
-        print(f"+ python -m venv {scratch / 'venv'}", flush=True)
-        venv.create(scratch / "venv", with_pip=True)
-        bin_dir = "Scripts" if os.name == "nt" else "bin"
-        python = str(scratch / "venv" / bin_dir / "python")
+        python, pip = fresh_environment(scratch / "venv")
         requirements = [f"{wheel}[test]"]
         if args.numpy:
-            version = lowest_numpy(python, scratch) if args.numpy == "lowest" else args.numpy
+            version = lowest_numpy(pip, scratch) if args.numpy == "lowest" else args.numpy
             requirements.append(f"numpy=={version}")
-        run([python, "-m", "pip", "install", "--quiet", "--only-binary", "numpy", *requirements])
+        run([*pip, "install", "--quiet", "--only-binary", "numpy", *requirements])
 
         # From outside the checkout, polyfit must be the installed one.
         workdir = scratch / "work"
