@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import threading
@@ -136,11 +137,11 @@ def train(
 
 
 def _progress_bar(total: int, done: int) -> Any:
-    try:
-        from tqdm.auto import tqdm
+    try:  # optional (extra [progress]); imported as Any, so no stubs are needed
+        bars: Any = importlib.import_module("tqdm.auto")
     except ImportError as exc:
         raise ImportError('progress=True needs tqdm: pip install "polyfit[progress]"') from exc
-    return tqdm(total=total, initial=done, unit="epoch", desc="polyfit", mininterval=0.2)
+    return bars.tqdm(total=total, initial=done, unit="epoch", desc="polyfit", mininterval=0.2)
 
 
 def statistics(

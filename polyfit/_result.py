@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,15 +111,15 @@ class FitResult:
         >>> figure = polyfit.fit(x, np.sin(x), lr=1e-5, seed=0).plot(x, np.sin(x))
         >>> figure.savefig("fit.png")  # doctest: +SKIP
         """
-        try:
-            from matplotlib.figure import Figure
+        try:  # optional (extra [plot]); imported as Any, so no stubs are needed
+            figures: Any = importlib.import_module("matplotlib.figure")
         except ImportError as exc:
             raise ImportError(
                 'FitResult.plot needs matplotlib: pip install "polyfit[plot]"'
             ) from exc
         xs = np.asarray(x, dtype=np.float64).reshape(-1)
         ys = np.asarray(y, dtype=np.float64).reshape(-1)
-        figure = Figure(figsize=(10, 4), layout="constrained")
+        figure = figures.Figure(figsize=(10, 4), layout="constrained")
         data_axes, loss_axes = figure.subplots(1, 2)
         data_axes.scatter(xs, ys, s=6, alpha=0.5, color="tab:gray", label="data")
         grid = np.linspace(xs.min(), xs.max(), 400) if xs.size else xs
