@@ -90,7 +90,7 @@ class FitResult:
         array = np.asarray(x)
         if array.dtype.kind not in "biuf":
             raise TypeError(f"x must contain real numbers, got dtype {array.dtype}")
-        flat = np.ascontiguousarray(array, dtype=np.float64).reshape(-1)
+        flat = np.require(array, np.float64, ["C_CONTIGUOUS", "ALIGNED"]).reshape(-1)
         out = np.empty_like(flat)
         if self.scaled_coef is None:
             _kernels.evaluate(flat, self.coef, out)

@@ -156,7 +156,7 @@ def as_threads(threads: object) -> int | None:
 
 
 def as_samples(values: object, name: str, keep_float32: bool) -> np.ndarray:
-    """values as a 1-D C-contiguous float64 array (float32 kept if asked).
+    """values as a 1-D C-contiguous, aligned float64 array (float32 kept if asked).
 
     Integers and bools become float64 (bools as 0 and 1); float16 and
     longdouble become float64.  Complex, text, dates and objects that are not
@@ -188,7 +188,9 @@ def as_samples(values: object, name: str, keep_float32: bool) -> np.ndarray:
     if array.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got an array of shape {array.shape}")
     dtype = np.float32 if keep_float32 and array.dtype == np.float32 else np.float64
-    return np.ascontiguousarray(array, dtype=dtype)
+    # C-contiguous and aligned (a copy only when not already so: buffers from
+    # pickles, network frames or np.frombuffer with an offset can be unaligned)
+    return np.require(array, dtype=dtype, requirements=["C_CONTIGUOUS", "ALIGNED"])
 
 
 def samples(x: object, y: object, keep_float32: bool) -> tuple[np.ndarray, np.ndarray]:

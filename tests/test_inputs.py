@@ -211,3 +211,20 @@ def test_numpy_scalars_as_settings():
         seed=np.int64(3),
     )
     assert result.degree == 1 and result.epochs == 5 and isinstance(result.degree, int)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_unaligned_buffers_are_read_like_aligned_ones(dtype):
+    """Arrays from pickles, network frames (dask) or np.frombuffer at an odd offset
+    may be unaligned; the kernel only ever sees aligned copies of those."""
+    x = np.linspace(-1, 1, 1001).astype(dtype)
+    y = np.cos(x).astype(dtype)
+    x_odd = np.frombuffer(b"\0" + x.tobytes(), dtype=dtype, offset=1)
+    y_odd = np.frombuffer(b"\0" + y.tobytes(), dtype=dtype, offset=1)
+    assert not x_odd.flags.aligned and not y_odd.flags.aligned
+    for method in ("exact", "moments"):
+        expected = polyfit.fit(x, y, 3, lr=1e-4, epochs=30, seed=0, method=method)
+        result = polyfit.fit(x_odd, y_odd, 3, lr=1e-4, epochs=30, seed=0, method=method)
+        assert result.coef.tobytes() == expected.coef.tobytes()
+    assert polyfit.Moments(2).update(x_odd, y_odd) == polyfit.Moments(2).update(x, y)
+    np.testing.assert_array_equal(expected.predict(x_odd), expected.predict(x))
