@@ -8,8 +8,9 @@ outside the checkout, so `import polyfit` cannot pick up the sources.
 
 --numpy lowest installs the lowest numpy the registry has wheels of for this
 Python (and this project's floor).  POLYFIT_DIST=folder keeps the built wheel
-there; POLYFIT_DEBUG=1 builds a debug wheel (see setup.py).  Needs only the
-standard library, pip and a C compiler.
+there; POLYFIT_DEBUG=1 builds a debug wheel and POLYFIT_NO_OPENMP=1 one without
+OpenMP (see setup.py), and a check before the tests confirms which was built.
+Needs only the standard library, pip and a C compiler.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def build_wheel(dist: Path) -> Path:
         key=lambda path: path.stat().st_mtime,
     )
     return built[-1]
+
+
+def switched_on(variable: str) -> bool:
+    """The build switches of setup.py, read the way it reads them."""
+    return os.environ.get(variable, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def version_key(text: str) -> tuple[int, ...]:
@@ -132,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         # From outside the checkout, polyfit must be the installed one.
         workdir = scratch / "work"
         workdir.mkdir()
-        debug = os.environ.get("POLYFIT_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
+        debug = switched_on("POLYFIT_DEBUG")
+        no_openmp = switched_on("POLYFIT_NO_OPENMP")
         run(
             [
                 python,
@@ -141,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"assert not polyfit.__file__.startswith({str(CHECKOUT)!r}), polyfit.__file__; "
                 "config = polyfit.show_config(mode='dicts'); "
                 f"assert config['debug_build'] == {debug}, 'debug build: ' + str(config); "
+                f"assert not ({no_openmp} and config['openmp']), 'OpenMP: ' + str(config); "
                 "print('testing', polyfit.__file__, 'with numpy', numpy.__version__, config)",
             ],
             cwd=workdir,
