@@ -60,9 +60,14 @@ def _diverged(
     x: np.ndarray, y: np.ndarray, epoch: int, lr: float, coef: np.ndarray
 ) -> DivergenceError:
     """The error for a non-finite loss: bad data (ValueError, raised) or divergence."""
+    require_finite_data(x, y)
+    return DivergenceError(epoch, lr, coef)
+
+
+def require_finite_data(x: np.ndarray, y: np.ndarray) -> None:
+    """Scan x and y (compiled) and raise the ValueError naming the first NaN or inf."""
     _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
     _validation.require_finite(y, "y", _kernels.first_nonfinite(y))
-    return DivergenceError(epoch, lr, coef)
 
 
 def poll_signals() -> bool:
@@ -152,8 +157,7 @@ def statistics(
     stats = np.empty(_stats.width(degree))
     _kernels.moments(x, y, degree, window.shift, window.factor, stats, ISA, threads, poll)
     if not np.all(np.isfinite(stats)):
-        _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
-        _validation.require_finite(y, "y", _kernels.first_nonfinite(y))
+        require_finite_data(x, y)
         raise ValueError(
             f"the power sums of x overflow float64 (x**{2 * degree} for |x| up to "
             f"{float(np.max(np.abs(x))):g}); use scale=True or a lower degree"
