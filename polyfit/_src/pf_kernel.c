@@ -48,6 +48,10 @@
 #if defined(PF_GNU) && (defined(__x86_64__) || defined(__i386__)) && !defined(PF_NO_DISPATCH)
 #define PF_X86_DISPATCH 1
 #endif
+#if defined(PF_GNU) && defined(__x86_64__)
+#define PF_X86_64 1
+#include <immintrin.h>
+#endif
 
 /* Degrees up to this get a block function whose accumulators live in registers. */
 #define PF_SPECIALISED_MAX 8
@@ -61,14 +65,25 @@ typedef void (*pf_block_fn)(const void *x, const void *y, ptrdiff_t n,
                             const double *coef, int degree, double *sums,
                             void *scratch);
 
+/*
+ * PF_LOAD_WIDENED(p), where defined, loads PF_W floats from p widened to
+ * doubles in one instruction; GCC 12 splits __builtin_convertvector of four
+ * floats into two halves and widens two floats one at a time, which made
+ * float32 data slower than float64.
+ */
 #ifdef PF_GNU
 #define PF_SUFFIX baseline
 #define PF_W 2  /* two doubles: SSE2 on x86-64, NEON on aarch64 */
 #define PF_TARGET
+#ifdef PF_X86_64
+#define PF_LOAD_WIDENED(p) \
+    _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)(p))))
+#endif
 #include "pf_kernel_impl.h"
 #undef PF_SUFFIX
 #undef PF_W
 #undef PF_TARGET
+#undef PF_LOAD_WIDENED
 #else
 #define PF_SUFFIX baseline
 #define PF_W 1
@@ -83,10 +98,12 @@ typedef void (*pf_block_fn)(const void *x, const void *y, ptrdiff_t n,
 #define PF_SUFFIX avx2
 #define PF_W 4
 #define PF_TARGET __attribute__((target("avx2,fma")))
+#define PF_LOAD_WIDENED(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
 #include "pf_kernel_impl.h"
 #undef PF_SUFFIX
 #undef PF_W
 #undef PF_TARGET
+#undef PF_LOAD_WIDENED
 #endif
 
 int pf_isa_supported(int isa)

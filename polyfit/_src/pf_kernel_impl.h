@@ -4,6 +4,7 @@
  *   PF_SUFFIX  name suffix of this instance (baseline, avx2, avx512)
  *   PF_W       doubles per hardware vector (1 = plain scalars, 2, 4 or 8)
  *   PF_TARGET  function attribute that enables the instruction set, or empty
+ *   PF_LOAD_WIDENED(p)  optional: PF_W floats at p as a vector of doubles
  *
  * The PF_LANES lanes of a sum are held in PF_LANES / PF_W vectors of the
  * native width, so every lane stays in a register; lane l is element l % PF_W
@@ -43,9 +44,13 @@ PF_TARGET PF_INLINE void PF_NAME(pf_load_float)(PF_VEC *v, const float *p)
 {
     int j;
     for (j = 0; j < PF_NV; j++) {
+#ifdef PF_LOAD_WIDENED
+        v[j] = (PF_VEC)PF_LOAD_WIDENED(p + j * PF_W);
+#else
         PF_VECF narrow;
         memcpy(&narrow, p + j * PF_W, sizeof narrow);
         v[j] = PF_WIDEN(narrow);
+#endif
     }
 }
 
