@@ -39,6 +39,35 @@ def test_moments_equal_exact_for_degrees_up_to_16(degree, dtype):
     np.testing.assert_allclose(moments.losses, exact.losses, rtol=1e-8)
 
 
+@pytest.mark.parametrize("degree", [0, 3, 8, 9])
+@pytest.mark.parametrize("case", ["run", "tol", "diverge"])
+def test_plain_steps_on_moments_equal_the_general_optimiser_loop(degree, case):
+    """Plain gradient descent on the statistics has its own compiled loop (degree
+    <= 8); SGD with momentum 0 takes the general one and the same arithmetic, so
+    the two agree bit for bit -- also where tol stops and where the fit diverges."""
+    rng = np.random.default_rng(degree)
+    x = rng.uniform(-1, 1, 1001)
+    y = np.cos(2 * x) + 0.1 * rng.standard_normal(x.size)
+    init = rng.standard_normal(degree + 1)
+    lr = {"run": 0.5, "tol": 0.5, "diverge": 40.0}[case] * stable_lr(x, degree)
+    tol = 1e-3 if case == "tol" else None
+    kwargs = dict(lr=lr, epochs=5000, init=init, method="moments", tol=tol)
+    if case == "diverge":
+        with pytest.raises(polyfit.DivergenceError) as plain:
+            polyfit.fit(x, y, degree, **kwargs)
+        with pytest.raises(polyfit.DivergenceError) as general:
+            polyfit.fit(x, y, degree, optimizer="momentum", momentum=0.0, **kwargs)
+        assert plain.value.epoch == general.value.epoch > 0
+        np.testing.assert_array_equal(plain.value.coef, general.value.coef)
+        return
+    plain = polyfit.fit(x, y, degree, **kwargs)
+    general = polyfit.fit(x, y, degree, optimizer="momentum", momentum=0.0, **kwargs)
+    assert plain.epochs_run == general.epochs_run
+    assert plain.converged == general.converged == (case == "tol")
+    np.testing.assert_array_equal(plain.losses, general.losses)
+    np.testing.assert_array_equal(plain.coef, general.coef)
+
+
 def test_moments_loss_cancellation_is_bounded_by_sum_y_squared():
     """Near an exact fit the moments loss is a difference of large terms: its
     absolute error is a few eps * sum(y^2) -- relative accuracy is lost, the

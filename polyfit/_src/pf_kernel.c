@@ -191,13 +191,16 @@ typedef struct {
     void *allocation;
     pf_interrupt_fn interrupt;  /* polled by one thread, or NULL */
     double next_poll;           /* time of the next poll, seconds */
-    int blocks_to_poll;         /* blocks left before the clock is read again */
+    int poll_every;             /* units of work between two readings of the clock */
+    int blocks_to_poll;         /* units left before the clock is read again */
     int interrupted;            /* set once interrupt() said yes; read by all */
 } pf_work;
 
-/* Poll at most every PF_POLL_SECONDS, reading the clock every PF_POLL_BLOCKS. */
+/* Poll at most every PF_POLL_SECONDS, reading the clock every PF_POLL_BLOCKS
+ * blocks of a pass or PF_POLL_EPOCHS epochs on the statistics (tens of ns each). */
 #define PF_POLL_SECONDS 0.02
 #define PF_POLL_BLOCKS 16
+#define PF_POLL_EPOCHS 4096
 
 static double pf_seconds(void)
 {
@@ -231,7 +234,7 @@ static int pf_work_poll(pf_work *w)
     double now;
     if (w->interrupt == NULL || --w->blocks_to_poll > 0)
         return pf_flag_read(&w->interrupted);
-    w->blocks_to_poll = PF_POLL_BLOCKS;
+    w->blocks_to_poll = w->poll_every;
     now = pf_seconds();
     if (now >= w->next_poll) {
         w->next_poll = now + PF_POLL_SECONDS;
@@ -241,11 +244,12 @@ static int pf_work_poll(pf_work *w)
     return pf_flag_read(&w->interrupted);
 }
 
-static void pf_work_init_polling(pf_work *w, pf_interrupt_fn interrupt)
+static void pf_work_init_polling(pf_work *w, pf_interrupt_fn interrupt, int poll_every)
 {
     w->interrupt = interrupt;
     w->next_poll = pf_seconds() + PF_POLL_SECONDS;
-    w->blocks_to_poll = PF_POLL_BLOCKS;
+    w->poll_every = poll_every;
+    w->blocks_to_poll = poll_every;
     w->interrupted = 0;
 }
 
@@ -259,7 +263,7 @@ static int pf_work_init(pf_work *w, int kind, int is_float, const void *x, const
     /* the caller's contract (checked in debug builds, POLYFIT_DEBUG=1) */
     assert(x != NULL && y != NULL && n >= 1 && degree >= 0 && settings != NULL);
     assert(settings->isa >= 0 && settings->isa < PF_ISA_COUNT);
-    pf_work_init_polling(w, settings->interrupt);
+    pf_work_init_polling(w, settings->interrupt, PF_POLL_BLOCKS);
     w->block = pf_select(kind, is_float, settings->isa);
     w->x = (const char *)x;
     w->y = (const char *)y;
@@ -593,6 +597,96 @@ int pf_moments_f32(const float *x, const float *y, ptrdiff_t n, int degree, doub
  * an epoch.  The loss is a difference of large terms when it is much smaller
  * than sum y^2: its absolute error is about eps * sum y^2.
  */
+
+/* h = G c - T into half_gradient; returns the loss. */
+PF_INLINE double pf_moments_epoch(const double *power_sums, const double *cross_sums,
+                                  double sum_yy, const int degree, const double *coef,
+                                  double *half_gradient)
+{
+    double loss = sum_yy;
+    int j, k;
+    for (j = 0; j <= degree; j++) {
+        double gc = 0.0;
+        for (k = 0; k <= degree; k++)
+            gc += power_sums[j + k] * coef[k];
+        half_gradient[j] = gc - cross_sums[j];
+        loss += coef[j] * (gc - 2.0 * cross_sums[j]);
+    }
+    return loss;
+}
+
+/*
+ * The plain step (PF_OPT_GD) with the coefficients in locals: with the degree
+ * a constant the compiler keeps them, G and T in registers, and an epoch is a
+ * few dozen instructions.  Same arithmetic as pf_step + pf_update (2 lr h is
+ * lr (2 h) exactly: both scale by a power of two), so the same results.
+ */
+PF_INLINE ptrdiff_t pf_train_moments_gd(const double *moments, const int degree,
+                                        double *coef, ptrdiff_t epochs, double *losses,
+                                        const pf_settings *settings, pf_work *w, int *step)
+{
+    const double *power_sums = moments, *cross_sums = moments + 2 * degree + 1;
+    const double sum_yy = moments[PF_MOMENTS_WIDTH(degree) - 1];
+    const double two_lr = 2.0 * settings->lr;
+    double c[PF_SPECIALISED_MAX + 1], next[PF_SPECIALISED_MAX + 1];
+    double h[PF_SPECIALISED_MAX + 1];
+    double previous = settings->previous_loss;
+    ptrdiff_t t, completed = 0;
+    int k;
+    assert(degree <= PF_SPECIALISED_MAX);
+    for (k = 0; k <= degree; k++)
+        c[k] = coef[k];
+    for (t = 0; t < epochs; t++) {
+        double loss;
+        int finite = 1;
+        if (pf_work_poll(w))
+            break;
+        loss = pf_moments_epoch(power_sums, cross_sums, sum_yy, degree, c, h);
+        if (!isfinite(loss)) {
+            *step = PF_DIVERGED;
+            break;
+        }
+        losses[t] = loss;
+        for (k = 0; k <= degree; k++) {
+            next[k] = c[k] - two_lr * h[k];
+            finite &= isfinite(next[k]) != 0;
+        }
+        if (!finite) {
+            *step = PF_DIVERGED;
+            break;
+        }
+        for (k = 0; k <= degree; k++)
+            c[k] = next[k];
+        completed = t + 1;
+        if (pf_converged(previous, loss, settings->tol)) {
+            *step = PF_CONVERGED;
+            break;
+        }
+        previous = loss;
+    }
+    for (k = 0; k <= degree; k++)
+        coef[k] = c[k];
+    return completed;
+}
+
+#define PF_TRAIN_GD(D)                                                         \
+    case D:                                                                    \
+        return pf_train_moments_gd(moments, D, coef, epochs, losses, settings, w, step);
+
+/* pf_train_moments_gd with the degree a constant, for degrees up to PF_SPECIALISED_MAX. */
+static ptrdiff_t pf_train_moments_gd_fn(const double *moments, int degree, double *coef,
+                                        ptrdiff_t epochs, double *losses,
+                                        const pf_settings *settings, pf_work *w, int *step)
+{
+    switch (degree) {
+    PF_TRAIN_GD(0) PF_TRAIN_GD(1) PF_TRAIN_GD(2) PF_TRAIN_GD(3) PF_TRAIN_GD(4)
+    PF_TRAIN_GD(5) PF_TRAIN_GD(6) PF_TRAIN_GD(7) PF_TRAIN_GD(8)
+    default:
+        return pf_train_moments_gd(moments, degree, coef, epochs, losses, settings, w, step);
+    }
+}
+#undef PF_TRAIN_GD
+
 ptrdiff_t pf_train_moments(const double *moments, int degree, double *coef,
                            ptrdiff_t epochs, double *losses, const pf_settings *settings,
                            int *status)
@@ -602,12 +696,18 @@ ptrdiff_t pf_train_moments(const double *moments, int degree, double *coef,
     pf_work w;  /* only its interrupt polling is used */
     double *half_gradient, *previous_coef;
     ptrdiff_t t, completed = 0;
-    int j, k, step = PF_OK;
+    int step = PF_OK;
 
     assert(moments != NULL && coef != NULL && degree >= 0 && epochs >= 0);
     assert(settings->lr > 0.0 && (epochs == 0 || losses != NULL));
     *status = PF_OK;
-    pf_work_init_polling(&w, settings->interrupt);
+    pf_work_init_polling(&w, settings->interrupt, PF_POLL_EPOCHS);
+    if (settings->optimizer == PF_OPT_GD && degree <= PF_SPECIALISED_MAX) {
+        completed = pf_train_moments_gd_fn(moments, degree, coef, epochs, losses, settings,
+                                           &w, &step);
+        pf_final_status(&w, step, status);
+        return completed;
+    }
     half_gradient = (double *)malloc((size_t)(4 * degree + 5) * sizeof(double));
     if (half_gradient == NULL) {
         *status = PF_NOMEM;
@@ -615,16 +715,10 @@ ptrdiff_t pf_train_moments(const double *moments, int degree, double *coef,
     }
     previous_coef = half_gradient + degree + 1;  /* pf_step's scratch: 3 (degree + 1) + 1 */
     for (t = 0; t < epochs && step == PF_OK; t++) {
-        double loss = sum_yy;
+        double loss;
         if (pf_work_poll(&w))
             break;
-        for (j = 0; j <= degree; j++) {
-            double gc = 0.0;
-            for (k = 0; k <= degree; k++)
-                gc += power_sums[j + k] * coef[k];
-            half_gradient[j] = gc - cross_sums[j];
-            loss += coef[j] * (gc - 2.0 * cross_sums[j]);
-        }
+        loss = pf_moments_epoch(power_sums, cross_sums, sum_yy, degree, coef, half_gradient);
         step = pf_step(degree, coef, half_gradient, loss,
                        t > 0 ? losses[t - 1] : settings->previous_loss, &losses[t], settings,
                        previous_coef);
