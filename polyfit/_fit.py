@@ -156,7 +156,7 @@ def statistics(
     a non-finite sum is traced to its cause (bad data, or powers beyond float64)."""
     stats = np.empty(_stats.width(degree))
     _kernels.moments(x, y, degree, window.shift, window.factor, stats, ISA, threads, poll)
-    if not np.all(np.isfinite(stats)):
+    if not np.isfinite(stats).all():
         require_finite_data(x, y)
         raise ValueError(
             f"the power sums of x overflow float64 (x**{2 * degree} for |x| up to "
@@ -207,7 +207,7 @@ def fit_statistics(
     return result(
         coef,
         losses,
-        _stats.loss(stats, coef),
+        _kernels.moments_loss(stats, coef),
         settings,
         lr,
         epochs_run,

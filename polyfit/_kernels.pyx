@@ -62,6 +62,7 @@ cdef extern from "pf_kernel.h" nogil:
     Py_ssize_t pf_train_moments(const double *moments, int degree, double *coef,
                                 Py_ssize_t epochs, double *losses,
                                 const pf_settings *settings, int *status)
+    double pf_moments_loss(const double *moments, int degree, const double *coef)
     Py_ssize_t pf_first_nonfinite_f64(const double *a, Py_ssize_t n)
     Py_ssize_t pf_first_nonfinite_f32(const float *a, Py_ssize_t n)
 
@@ -235,6 +236,11 @@ def train_moments(const double[::1] stats, double[::1] coef, double[::1] losses,
                                      &settings, &status)
     check_status(status)
     return completed, status
+
+
+def moments_loss(const double[::1] stats, const double[::1] coef):
+    """The loss of coef on the statistics: c.(G c - 2 T) + sum y**2."""
+    return pf_moments_loss(&stats[0], <int>coef.shape[0] - 1, &coef[0])
 
 
 def first_nonfinite(const floating[::1] a):

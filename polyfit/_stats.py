@@ -4,12 +4,13 @@ For p(u) = sum c_k u^k the loss is  L(c) = c.G c - 2 c.T + sum y^2  and its
 gradient is 2 (G c - T), with the power sums S_k = sum u^k (k <= 2d) in the
 Hankel matrix G_jk = S_(j+k), T_k = sum u^k y (k <= d).  The compiled kernel
 collects them in one pass (layout: S_0..S_2d, T_0..T_d, sum y^2) and trains on
-them; this module reads them: the step size, the conditioning, the loss, and
+them; this module reads them: the step size, the conditioning, and
 the affine window that scale=True trains in.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -31,19 +32,19 @@ def width(degree: int) -> int:
     return 3 * degree + 3
 
 
+@functools.lru_cache(maxsize=64)
+def _hankel_index(degree: int) -> np.ndarray:
+    """index[j, k] = j + k: G = power_sums[index]."""
+    index = np.add.outer(np.arange(degree + 1), np.arange(degree + 1))
+    index.setflags(write=False)
+    return index
+
+
 def split(stats: np.ndarray, degree: int) -> tuple[np.ndarray, np.ndarray, float]:
     """(G, T, sum y^2) from the kernel's layout."""
-    power_sums = stats[: 2 * degree + 1]
-    index = np.arange(degree + 1)
-    gram = power_sums[index[:, None] + index[None, :]]
+    gram = stats[_hankel_index(degree)]  # only S_0..S_2d are indexed
     cross = stats[2 * degree + 1 : 3 * degree + 2]
     return gram, cross, float(stats[-1])
-
-
-def loss(stats: np.ndarray, coef: np.ndarray) -> float:
-    """c.(G c - 2 T) + sum y^2, as the kernel computes it."""
-    gram, cross, sum_yy = split(stats, coef.shape[0] - 1)
-    return float(sum_yy + coef @ (gram @ coef - 2.0 * cross))
 
 
 def eigenvalues(stats: np.ndarray, degree: int) -> np.ndarray:

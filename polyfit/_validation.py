@@ -162,6 +162,14 @@ def as_samples(values: object, name: str, keep_float32: bool) -> np.ndarray:
     longdouble become float64.  Complex, text, dates and objects that are not
     real numbers are refused.  The caller's array is never written to.
     """
+    if (
+        type(values) is np.ndarray
+        and values.ndim == 1
+        and (values.dtype == np.float64 or (keep_float32 and values.dtype == np.float32))
+        and values.flags.c_contiguous
+        and values.flags.aligned
+    ):
+        return values  # already what the kernel takes: the common case, checked cheaply
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{name} must be a 1-D array of real numbers, got {type(values).__name__}")
     if isinstance(values, np.ndarray):
@@ -220,8 +228,10 @@ def require_finite(array: np.ndarray, name: str, index: int) -> None:
 
 def first_nonfinite(array: np.ndarray) -> int:
     """numpy's answer to: where is the first NaN or infinity (-1 if none)."""
-    bad = np.flatnonzero(~np.isfinite(array))
-    return int(bad[0]) if bad.size else -1
+    finite = np.isfinite(array)
+    if finite.all():
+        return -1
+    return int(np.flatnonzero(~finite)[0])
 
 
 def initial_coef(init: object, seed: object, degree: int) -> np.ndarray:

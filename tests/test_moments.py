@@ -51,7 +51,7 @@ def test_plain_steps_on_moments_equal_the_general_optimiser_loop(degree, case):
     init = rng.standard_normal(degree + 1)
     lr = {"run": 0.5, "tol": 0.5, "diverge": 40.0}[case] * stable_lr(x, degree)
     tol = 1e-3 if case == "tol" else None
-    kwargs = dict(lr=lr, epochs=5000, init=init, method="moments", tol=tol)
+    kwargs = {"lr": lr, "epochs": 5000, "init": init, "method": "moments", "tol": tol}
     if case == "diverge":
         with pytest.raises(polyfit.DivergenceError) as plain:
             polyfit.fit(x, y, degree, **kwargs)

@@ -598,7 +598,7 @@ int pf_moments_f32(const float *x, const float *y, ptrdiff_t n, int degree, doub
  * than sum y^2: its absolute error is about eps * sum y^2.
  */
 
-/* h = G c - T into half_gradient; returns the loss. */
+/* h = G c - T into half_gradient (unless NULL); returns the loss. */
 PF_INLINE double pf_moments_epoch(const double *power_sums, const double *cross_sums,
                                   double sum_yy, const int degree, const double *coef,
                                   double *half_gradient)
@@ -609,10 +609,18 @@ PF_INLINE double pf_moments_epoch(const double *power_sums, const double *cross_
         double gc = 0.0;
         for (k = 0; k <= degree; k++)
             gc += power_sums[j + k] * coef[k];
-        half_gradient[j] = gc - cross_sums[j];
+        if (half_gradient != NULL)
+            half_gradient[j] = gc - cross_sums[j];
         loss += coef[j] * (gc - 2.0 * cross_sums[j]);
     }
     return loss;
+}
+
+double pf_moments_loss(const double *moments, int degree, const double *coef)
+{
+    assert(moments != NULL && coef != NULL && degree >= 0);
+    return pf_moments_epoch(moments, moments + 2 * degree + 1,
+                            moments[PF_MOMENTS_WIDTH(degree) - 1], degree, coef, NULL);
 }
 
 /*

@@ -115,6 +115,10 @@ ptrdiff_t pf_train_moments(const double *moments, int degree, double *coef,
                            ptrdiff_t epochs, double *losses, const pf_settings *settings,
                            int *status);
 
+/* The loss c.(G c - 2 T) + sum y^2 of coef on the statistics, as an epoch of
+ * pf_train_moments computes it. */
+double pf_moments_loss(const double *moments, int degree, const double *coef);
+
 /* Index of the first NaN or infinity in a[0..n-1], or -1 if all are finite. */
 ptrdiff_t pf_first_nonfinite_f64(const double *a, ptrdiff_t n);
 ptrdiff_t pf_first_nonfinite_f32(const float *a, ptrdiff_t n);
