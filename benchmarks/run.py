@@ -6,7 +6,9 @@
 Prints a table of medians and ratios, and writes results.json and results.png
 (the chart needs matplotlib) into --out.  The cases are interleaved: each repeat
 times every case once, so a noisy neighbour slows all of them alike and the
-ratios stay honest.  torch and numba loops run where those are installed.
+ratios stay honest.  A case shorter than 20 ms is timed as a batch of calls
+that lasts about 20 ms (as timeit does), and reported per call.  torch and
+numba loops run where those are installed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -107,16 +110,31 @@ def torch_loop() -> Callable[..., None] | None:
 # ---------------------------------------------------------------- timing
 
 
+# A case shorter than this is timed in batches of calls that last about as
+# long (timeit's approach): one call of 100 us cannot be timed alone to better
+# than the clock's and the scheduler's jitter.
+BATCH_SECONDS = 0.02
+
+
 def timed_side_by_side(cases: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Median seconds of each case; every repeat runs all cases once, in turn."""
+    """Median seconds per call of each case; every repeat runs all cases in turn.
+
+    The first call of each case is a warm-up (imports, thread pools, page
+    faults) and also sizes its batch: calls per timing, so that one timing
+    lasts at least BATCH_SECONDS.
+    """
     times: dict[str, list[float]] = {name: [] for name in cases}
-    for call in cases.values():  # warm up: imports, thread pools, page faults
+    batch: dict[str, int] = {}
+    for name, call in cases.items():
+        start = time.perf_counter()
         call()
+        batch[name] = max(1, math.ceil(BATCH_SECONDS / (time.perf_counter() - start)))
     for _ in range(repeat):
         for name, call in cases.items():
             start = time.perf_counter()
-            call()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(batch[name]):
+                call()
+            times[name].append((time.perf_counter() - start) / batch[name])
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -187,9 +205,18 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
             data_x, data_y, 3, lr=lr, epochs=epochs, init=init, threads=threads
         )
 
+    def read_in_two_threads() -> None:
+        halves = [(x[: n // 2], y[: n // 2]), (x[n // 2 :], y[n // 2 :])]
+        workers = [threading.Thread(target=lambda a, b: (a.sum(), b.sum()), args=h) for h in halves]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
     times = timed_side_by_side(
         {
             "numpy: x.sum() + y.sum()": lambda: (x.sum(), y.sum()),
+            "numpy: the same in 2 threads": read_in_two_threads,
             "fit float64, threads=1": fit(x, y, 1),
             "fit float64, threads=2": fit(x, y, 2),
             "fit float32, threads=1": fit(x32, y32, 1),
@@ -218,6 +245,7 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
             "epoch (threads=2) / numpy read": epoch[2] / read,
             "fit threads=1 / threads=2": times["fit float64, threads=1"]
             / times["fit float64, threads=2"],
+            "numpy read 1 thread / 2 threads": read / times["numpy: the same in 2 threads"],
             "fit float64 / float32 (threads=1)": times["fit float64, threads=1"]
             / times["fit float32, threads=1"],
             "fit float64 / float32 (threads=2)": times["fit float64, threads=2"]
@@ -230,8 +258,6 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
 
 def python_threads_case(repeat: int, fits: int = 8) -> dict[str, object]:
     """Eight fits from eight Python threads against the same fits one after another."""
-    import threading
-
     rng = np.random.default_rng(4)
     problems = [rng.uniform(-1.0, 1.0, 50_000) for _ in range(fits)]
 
