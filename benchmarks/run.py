@@ -205,18 +205,9 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
             data_x, data_y, 3, lr=lr, epochs=epochs, init=init, threads=threads
         )
 
-    def read_in_two_threads() -> None:
-        halves = [(x[: n // 2], y[: n // 2]), (x[n // 2 :], y[n // 2 :])]
-        workers = [threading.Thread(target=lambda a, b: (a.sum(), b.sum()), args=h) for h in halves]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-
     times = timed_side_by_side(
         {
             "numpy: x.sum() + y.sum()": lambda: (x.sum(), y.sum()),
-            "numpy: the same in 2 threads": read_in_two_threads,
             "fit float64, threads=1": fit(x, y, 1),
             "fit float64, threads=2": fit(x, y, 2),
             "fit float32, threads=1": fit(x32, y32, 1),
@@ -245,7 +236,6 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
             "epoch (threads=2) / numpy read": epoch[2] / read,
             "fit threads=1 / threads=2": times["fit float64, threads=1"]
             / times["fit float64, threads=2"],
-            "numpy read 1 thread / 2 threads": read / times["numpy: the same in 2 threads"],
             "fit float64 / float32 (threads=1)": times["fit float64, threads=1"]
             / times["fit float32, threads=1"],
             "fit float64 / float32 (threads=2)": times["fit float64, threads=2"]
