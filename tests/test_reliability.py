@@ -15,7 +15,10 @@ import pytest
 import polyfit
 
 INTERRUPTED_FIT = """
-import sys, time, numpy as np, polyfit
+import signal, sys, time, numpy as np, polyfit
+# Python leaves SIGINT ignored if it started so (a background job of a
+# non-interactive shell, nohup, some CI runners): restore Ctrl-C's default.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 n, degree, epochs, threads = (int(v) for v in sys.argv[1:5])
 x = np.linspace(-1, 1, n, dtype=np.float32)
 y = np.broadcast_to(np.float32(0.5), (n,))
