@@ -46,11 +46,15 @@ def test_ctrl_c_stops_a_long_fit_within_200_ms(n, degree, epochs, threads):
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(0.25)  # well inside the fit
-    sent = time.monotonic()  # CLOCK_MONOTONIC: one clock for both processes
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=60)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(0.25)  # well inside the fit
+        sent = time.monotonic()  # CLOCK_MONOTONIC: one clock for both processes
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()  # a child that did not stop must not outlive the test
+        child.wait()
     assert child.returncode == 0, err
     word, caught = out.split()
     assert word == "interrupted"
