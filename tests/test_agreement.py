@@ -108,17 +108,24 @@ def _exact_sums(x, y, coef):
     return [float(loss)] + [float(g) for g in grads]
 
 
+# every instruction set this build and CPU can run (the baseline everywhere)
+RUNNABLE_ISAS = [code for code in sorted(_kernels.ISA_NAMES) if _kernels.isa_supported(code)]
+
+
 @pytest.mark.parametrize("degree", [0, 1, 3, 8, 10])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_kernel_sums_are_the_exact_loss_and_gradient(degree, dtype):
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS, ids=[_kernels.ISA_NAMES[i] for i in RUNNABLE_ISAS])
+def test_kernel_sums_are_the_exact_loss_and_gradient(degree, dtype, isa):
     """The kernel's loss and half-gradient against exact rational arithmetic,
-    independently of both implementations; n = 37 exercises the padded tail."""
+    independently of both implementations, on each instruction set (each has
+    its own loads, widening of float32 and FMA contraction); n = 37 exercises
+    the padded tail."""
     rng = np.random.default_rng(degree)
     x = rng.uniform(-1.2, 1.2, 37).astype(dtype)
     y = rng.standard_normal(37).astype(dtype)
     coef = rng.standard_normal(degree + 1)
     out = np.empty(degree + 2)
-    _kernels.sums(x, y, coef, out, polyfit._fit.ISA, 1, False)
+    _kernels.sums(x, y, coef, out, isa, 1, False)
     exact = _exact_sums(x, y, coef)
     # A sum of n terms is exact to about n * eps * sum(|term|): bound each sum so.
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
