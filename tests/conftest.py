@@ -3,6 +3,12 @@ import math
 import numpy as np
 import pytest
 
+from polyfit import _kernels
+
+# every instruction set this build and CPU can run (the baseline everywhere)
+RUNNABLE_ISAS = [code for code in sorted(_kernels.ISA_NAMES) if _kernels.isa_supported(code)]
+ISA_IDS = [_kernels.ISA_NAMES[code] for code in RUNNABLE_ISAS]
+
 
 @pytest.fixture
 def tutorial_data():

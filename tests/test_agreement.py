@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import assert_same_fit, stable_lr
+from conftest import ISA_IDS, RUNNABLE_ISAS, assert_same_fit, stable_lr
 
 import polyfit
 import polyfit.reference
@@ -108,13 +108,9 @@ def _exact_sums(x, y, coef):
     return [float(loss)] + [float(g) for g in grads]
 
 
-# every instruction set this build and CPU can run (the baseline everywhere)
-RUNNABLE_ISAS = [code for code in sorted(_kernels.ISA_NAMES) if _kernels.isa_supported(code)]
-
-
 @pytest.mark.parametrize("degree", [0, 1, 3, 8, 10])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("isa", RUNNABLE_ISAS, ids=[_kernels.ISA_NAMES[i] for i in RUNNABLE_ISAS])
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS, ids=ISA_IDS)
 def test_kernel_sums_are_the_exact_loss_and_gradient(degree, dtype, isa):
     """The kernel's loss and half-gradient against exact rational arithmetic,
     independently of both implementations, on each instruction set (each has
