@@ -21,6 +21,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -301,9 +302,18 @@ def peak_memory_case(n: int) -> dict[str, object] | None:
     """The peak resident memory a fit adds on top of its data, in a fresh process."""
     if not sys.platform.startswith("linux"):
         return None  # needs /proc/self/clear_refs to reset the peak
-    done = subprocess.run(
-        [sys.executable, "-c", PEAK_PROBE, str(n)], capture_output=True, text=True, check=True
-    )
+    # Run from a neutral folder: with `python -c` the current folder comes first on
+    # sys.path, and in the checkout that is the source tree, without the compiled module.
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run(
+            [sys.executable, "-c", PEAK_PROBE, str(n)],
+            capture_output=True,
+            text=True,
+            cwd=folder,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"the probe process failed: {done.stderr.strip().splitlines()[-1:]}")
     before, peak = (int(v) for v in done.stdout.split())
     data = 2 * n * 8
     return {
@@ -320,6 +330,9 @@ def table(results: list[dict[str, object]]) -> str:
     lines = []
     for case in results:
         lines.append(f"\n{case['name']}")
+        if "error" in case:
+            lines.append(f"  FAILED: {case['error']}")
+            continue
         for name, seconds in case.get("times", {}).items():  # type: ignore[union-attr]
             lines.append(f"  {name:38s} {seconds * 1e3:12.3f} ms")
         for name, value in case.get("bytes", {}).items():  # type: ignore[union-attr]
@@ -337,7 +350,7 @@ def chart(results: list[dict[str, object]], path: Path) -> bool:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    timed = [case for case in results if "times" in case]
+    timed = [case for case in results if case.get("times")]
     fig, axes = plt.subplots(len(timed), 1, figsize=(9, 2.2 + 1.4 * len(timed) * 2))
     for ax, case in zip(np.atleast_1d(axes), timed, strict=True):
         names = list(case["times"])  # type: ignore[arg-type]
@@ -368,15 +381,22 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or (2 if args.quick else 15)
     large_n, large_repeat = (200_000, 2) if args.quick else (10_000_000, 7)
 
-    results = [
-        tutorial_case(repeat),
-        degree8_case(max(1, repeat // 3), epochs=100 if args.quick else 2000),
-        large_case(large_n, 20, large_repeat),
-        python_threads_case(max(1, repeat // 3)),
+    cases: list[tuple[str, Callable[[], dict[str, object] | None]]] = [
+        ("tutorial", lambda: tutorial_case(repeat)),
+        ("degree 8", lambda: degree8_case(max(1, repeat // 3), epochs=100 if args.quick else 2000)),
+        ("large", lambda: large_case(large_n, 20, large_repeat)),
+        ("Python threads", lambda: python_threads_case(max(1, repeat // 3))),
+        ("peak memory", lambda: peak_memory_case(large_n)),
     ]
-    peak = peak_memory_case(large_n)
-    if peak is not None:
-        results.append(peak)
+    results: list[dict[str, object]] = []
+    for name, run_case in cases:
+        try:  # one failed case is reported as such; the others still run and print
+            case = run_case()
+        except Exception as error:  # any failure of a case is reported, not raised
+            case = {"name": name, "error": f"{type(error).__name__}: {error}", "ratios": {}}
+        if case is not None:
+            results.append(case)
+    failed = [case["name"] for case in results if "error" in case]
     text = f"machine: {machine()}\ncommand: python {' '.join(sys.argv)}\n" + table(results)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -386,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nwrote {args.out / 'results.json'} and {args.out / 'results.png'}")
     else:
         print(f"\nwrote {args.out / 'results.json'} (no chart: matplotlib is not installed)")
+    if failed:
+        print(f"\nFAILED cases: {', '.join(map(str, failed))}", file=sys.stderr)
+        return 1
     return 0
 
 
