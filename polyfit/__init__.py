@@ -18,7 +18,7 @@ except ImportError as exc:  # no pure-Python fallback for fit: say how to build
     ) from exc
 
 from ._config import show_config
-from ._errors import DivergenceError
+from ._errors import DivergenceError, PolyfitWarning
 from ._fit import fit
 from ._moments import Moments, fit_stream
 from ._result import FitResult
@@ -29,6 +29,7 @@ __all__ = [
     "DivergenceError",
     "FitResult",
     "Moments",
+    "PolyfitWarning",
     "__version__",
     "fit",
     "fit_stream",

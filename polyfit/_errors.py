@@ -1,8 +1,38 @@
-"""Exceptions raised by polyfit."""
+"""Exceptions and warnings raised by polyfit."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
+
+
+def format_arguments(arguments: Mapping[str, object]) -> str:
+    """fit() keyword arguments as Python code: 'lr="auto", scale=True'."""
+    return ", ".join(f"{name}={value!r}" for name, value in arguments.items())
+
+
+class PolyfitWarning(UserWarning):
+    """Base of polyfit's warnings: what is wrong, and what would fix it.
+
+    Attributes
+    ----------
+    problem : str
+        What is wrong, without the remedy.
+    remedy : dict
+        Keyword arguments of `polyfit.fit` that fix it (empty if none do); the
+        message ends with them as Python code, and the command line shows them
+        as its flags.
+    """
+
+    def __init__(self, problem: str, remedy: Mapping[str, object] | None = None) -> None:
+        self.problem = problem
+        self.remedy = dict(remedy or {})
+        suffix = f"; try {format_arguments(self.remedy)}" if self.remedy else ""
+        super().__init__(problem + suffix)
+
+    def __reduce__(self) -> tuple[type[PolyfitWarning], tuple[str, dict[str, object]]]:
+        return (type(self), (self.problem, self.remedy))
 
 
 class DivergenceError(FloatingPointError):

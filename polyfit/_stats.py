@@ -19,12 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.polynomial import Polynomial
 
+from ._errors import PolyfitWarning
+
 # cond(G) beyond this leaves fewer than ~3 significant digits in the gradient
 # computed from float64 power sums (eps * cond > 1e-3 of its size).
 CONDITION_LIMIT = 1e13
 
 
-class ConditioningWarning(RuntimeWarning):
+class ConditioningWarning(PolyfitWarning, RuntimeWarning):
     """The power sums of the data lose most of their meaning in float64."""
 
 
@@ -73,10 +75,11 @@ def check_conditioning(eigen: np.ndarray, degree: int, describe_data: Callable[[
     condition = largest / smallest if smallest > 0.0 else math.inf
     if not condition < CONDITION_LIMIT:
         warnings.warn(
-            f"the power sums of degree {degree} over {describe_data()} are ill-conditioned "
-            f"in float64 (cond(G) = {condition:.2g}): the gradients they give keep few or no "
-            "correct digits. Use scale=True, a lower degree, or method='exact'.",
-            ConditioningWarning,
+            ConditioningWarning(
+                f"the power sums of degree {degree} over {describe_data()} are ill-conditioned "
+                f"in float64 (cond(G) = {condition:.2g}): the gradients they give keep few or "
+                "no correct digits. Use scale=True, a lower degree, or method='exact'."
+            ),
             stacklevel=4,
         )
 
