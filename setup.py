@@ -1,4 +1,9 @@
-"""Declares polyfit's compiled extension; the metadata lives in pyproject.toml.
+"""Declares polyfit's compiled kernel; the metadata lives in pyproject.toml.
+
+One Cython source (polyfit/_kernel.pxi) is compiled once per instruction set:
+_kernel_baseline always, _kernel_avx2 and _kernel_avx512 where the compiler
+can build them (x86-64 with GCC or Clang).  polyfit._kernels picks one at run
+time, after asking the CPU.  No build is ever tuned to the build machine's CPU.
 
 Environment switches:
   POLYFIT_DEBUG=1       Cython's bounds, wraparound and initialisation checks, C
@@ -28,55 +33,90 @@ DIRECTIVES = {
     "boundscheck": DEBUG,
     "wraparound": DEBUG,
     "initializedcheck": DEBUG,
-    "cdivision": not DEBUG,
+    "cdivision": True,  # C semantics: the kernel divides no negative integers, by no zero
     "embedsignature": True,  # signatures for help() and mypy's stubtest
     "autotestdict": False,  # no __test__ dict: nothing in the module is a doctest
 }
 
+# Per instruction set: the compiler flags (GCC and Clang spelling), and a line of C
+# that must compile with them for the module to be built.
+INSTRUCTION_SETS = {
+    "baseline": ([], ""),
+    "avx2": (
+        ["-mavx2", "-mfma", "-DPOLYFIT_AVX2"],
+        "__m256d v = _mm256_fmadd_pd(_mm256_set1_pd(1), _mm256_set1_pd(2), _mm256_set1_pd(3));",
+    ),
+    "avx512": (
+        ["-mavx512f", "-mavx512vl", "-mavx2", "-mfma", "-DPOLYFIT_AVX512"],
+        "__m512d v = _mm512_fmadd_pd(_mm512_set1_pd(1), _mm512_set1_pd(2), _mm512_set1_pd(3));",
+    ),
+}
+
 
 class BuildExt(build_ext):
-    """Adds optimisation and, where the compiler has it, OpenMP."""
+    """Adds optimisation, exact floating point and, where the compiler has it,
+    OpenMP; drops the instruction-set modules the compiler cannot build."""
 
     def build_extensions(self):
         msvc = self.compiler.compiler_type == "msvc"
-        if msvc:
-            compile_args = ["/Od", "/Zi"] if DEBUG else ["/O2"]
+        if msvc:  # MSVC has no GNU vectors: the baseline with scalar lanes only
+            compile_args = ["/Od", "/Zi"] if DEBUG else ["/O2", "/fp:precise"]
             openmp_args, openmp_link = ["/openmp"], []
         else:
-            # Never tuned to the build machine's CPU, never fast-math: wheels must run
-            # on any CPU of the architecture and must not change floating point for
-            # the process that loads them.
-            compile_args = ["-O3", "-g0"]  # -g0: no build paths in the wheel's binary
+            # -ffp-contract=off: a*b + c stays two roundings unless the source says
+            # fma, so the results follow from the source, not from -O.  Never tuned
+            # to the build machine's CPU, never fast-math (wheels run on any CPU of
+            # the architecture, and must not change floating point for the process).
+            compile_args = ["-O3", "-g0", "-ffp-contract=off"]  # -g0: no build paths
             if DEBUG:  # C asserts on, undefined behaviour aborts
-                compile_args = ["-O1", "-g", "-UNDEBUG", *SANITIZE]
+                compile_args = ["-O1", "-g", "-UNDEBUG", "-ffp-contract=off", *SANITIZE]
                 for ext in self.extensions:
                     ext.extra_link_args += SANITIZE
             openmp_args, openmp_link = ["-fopenmp"], ["-fopenmp"]
-        use_openmp = not flag("POLYFIT_NO_OPENMP") and self._compiles(openmp_args, openmp_link)
+        kept = []
+        for ext in self.extensions:
+            isa = ext.name.rsplit("_", 1)[-1]
+            isa_args, probe = INSTRUCTION_SETS[isa]
+            if isa != "baseline" and (msvc or not self._compiles(isa_args, [], probe)):
+                print(f"polyfit: {isa} module not built (the compiler cannot)")
+                continue
+            ext.extra_compile_args += isa_args
+            kept.append(ext)
+        self.extensions = kept
+        use_openmp = not flag("POLYFIT_NO_OPENMP") and self._compiles(
+            openmp_args, openmp_link, "return omp_get_max_threads() > 0 ? 0 : 1;"
+        )
         for ext in self.extensions:
             ext.extra_compile_args += compile_args + (openmp_args if use_openmp else [])
             ext.extra_link_args += openmp_link if use_openmp else []
-        print(f"polyfit: OpenMP {'on' if use_openmp else 'off'}, debug {'on' if DEBUG else 'off'}")
+        print(
+            f"polyfit: modules {[ext.name for ext in self.extensions]}, "
+            f"OpenMP {'on' if use_openmp else 'off'}, debug {'on' if DEBUG else 'off'}"
+        )
         super().build_extensions()
 
-    def _compiles(self, compile_args, link_args):
-        """True if a small OpenMP program compiles and links with these flags."""
+    def _compiles(self, compile_args, link_args, body):
+        """True if a small program with this body compiles and links with these flags."""
         folder = tempfile.mkdtemp()
         try:
-            source = os.path.join(folder, "omp_probe.c")
+            source = os.path.join(folder, "probe.c")
             with open(source, "w") as handle:
                 handle.write(
                     "#include <omp.h>\n"
-                    "int main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n"
+                    if "omp_" in body
+                    else "#include <immintrin.h>\n"
+                    if "_mm" in body
+                    else ""
                 )
+                handle.write(f"int main(void) {{ {body} return 0; }}\n")
             objects = self.compiler.compile(
                 [source], output_dir=folder, extra_postargs=compile_args
             )
             self.compiler.link_executable(
-                objects, "omp_probe", output_dir=folder, extra_postargs=link_args
+                objects, "probe", output_dir=folder, extra_postargs=link_args
             )
             return True
-        except Exception:  # any compile or link failure means: no OpenMP here
+        except Exception:  # any compile or link failure means: not with this compiler
             return False
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -84,11 +124,12 @@ class BuildExt(build_ext):
 
 extensions = [
     Extension(
-        "polyfit._kernels",
-        sources=["polyfit/_kernels.pyx", "polyfit/_src/pf_kernel.c"],
-        include_dirs=["polyfit/_src"],
-        depends=["polyfit/_src/pf_kernel.h", "polyfit/_src/pf_kernel_impl.h"],
+        f"polyfit._kernel_{isa}",
+        sources=[f"polyfit/_kernel_{isa}.pyx"],
+        include_dirs=["polyfit"],
+        depends=["polyfit/_kernel.pxi", "polyfit/_simd.h"],
     )
+    for isa in INSTRUCTION_SETS
 ]
 
 setup(

@@ -11,7 +11,7 @@ try:
     from . import _kernels  # noqa: F401  (imported here to fail early and clearly)
 except ImportError as exc:  # no pure-Python fallback for fit: say how to build
     raise ImportError(
-        "polyfit's compiled extension (polyfit._kernels) is missing or broken "
+        "polyfit's compiled kernel (polyfit._kernel_baseline) is missing or broken "
         f"({exc}). Install polyfit with pip so it is compiled, e.g. "
         "'pip install .' or 'pip install -e .' in the checkout (needs a C compiler); "
         "in a source checkout, 'python setup.py build_ext --inplace' builds it in place."

@@ -26,18 +26,19 @@ def show_config(mode: str = "stdout") -> dict[str, Any] | None:
     """
     if mode not in ("stdout", "dicts"):
         raise ValueError(f"mode must be 'stdout' or 'dicts', got {mode!r}")
-    names = _kernels.ISA_NAMES
     info: dict[str, Any] = {
-        "instruction_set": names[_fit.ISA],
+        "instruction_set": _kernels.ISA,
         "instruction_sets_supported": [
-            names[code] for code in sorted(names) if _kernels.isa_supported(code)
+            name for name in _kernels.ISA_NAMES if _kernels.supported(name)
         ],
+        "instruction_sets_built": [name for name in _kernels.ISA_NAMES if _kernels.built(name)],
         "openmp": _kernels.have_openmp(),
         "max_threads": _kernels.max_threads(),
         "threads_min_samples": _fit.THREADS_MIN_SAMPLES,
         "debug_build": _kernels.debug_build(),
         "block_samples": _kernels.BLOCK,
         "lanes": _kernels.LANES,
+        "degrees_in_registers": _kernels.SPECIALISED_MAX,
         "numpy": np.__version__,
         "python": sys.version.split()[0],
     }

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib
 import math
-import os
 import threading
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -23,31 +21,6 @@ METHODS = ("exact", "moments")
 # With threads=None, use all cores from this many samples on (below it the
 # per-epoch thread synchronisation costs more than the second core gains).
 THREADS_MIN_SAMPLES = 1 << 16
-
-_ISA_CODES = {name: code for code, name in _kernels.ISA_NAMES.items()}
-
-
-def _choose_isa() -> int:
-    """The instruction set: POLYFIT_ISA if set (e.g. 'baseline'), else the best."""
-    requested = os.environ.get("POLYFIT_ISA", "").strip().lower()
-    if not requested:
-        return int(_kernels.best_isa())
-    if requested not in _ISA_CODES:
-        raise ImportError(
-            f"POLYFIT_ISA={requested!r} is not one of {sorted(_ISA_CODES)}; unset it to "
-            "use the best instruction set of this CPU"
-        )
-    if not _kernels.isa_supported(_ISA_CODES[requested]):
-        warnings.warn(
-            f"POLYFIT_ISA={requested!r} is not supported by this build or CPU; using the baseline",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return _ISA_CODES["baseline"]
-    return _ISA_CODES[requested]
-
-
-ISA = _choose_isa()  # fixed at import; read-only afterwards
 
 
 def resolve_threads(threads: int | None, n: int) -> int:
@@ -155,7 +128,7 @@ def statistics(
     """The power sums of (x, y) in the window's variable, in one compiled pass;
     a non-finite sum is traced to its cause (bad data, or powers beyond float64)."""
     stats = np.empty(_stats.width(degree))
-    _kernels.moments(x, y, degree, window.shift, window.factor, stats, ISA, threads, poll)
+    _kernels.moments(x, y, degree, window.shift, window.factor, stats, threads, poll)
     if not np.isfinite(stats).all():
         require_finite_data(x, y)
         raise ValueError(
@@ -427,7 +400,6 @@ def fit(
             lr,
             settings.tol,
             previous,
-            ISA,
             nthreads,
             poll,
             rule.code,
@@ -444,7 +416,7 @@ def fit(
         epoch_work=x.shape[0] * (settings.degree + 2),
     )
     final = np.empty(settings.degree + 2)
-    _kernels.sums(data_x, y, coef, final, ISA, nthreads, poll)
+    _kernels.sums(data_x, y, coef, final, nthreads, poll)
     if not np.isfinite(final[0]):
         raise _diverged(x, y, epochs_run, lr, coef)
     return result(coef, losses, final[0], settings, lr, epochs_run, converged, "exact", window)

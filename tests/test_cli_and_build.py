@@ -3,16 +3,18 @@
 import json
 import math
 import os
+import platform
 import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from conftest import assert_same_fit
+from conftest import RUNNABLE_ISAS, assert_same_fit
 
 import polyfit
 import polyfit.reference
+from polyfit import _kernels
 
 
 def run_python(code_or_args, env_extra=None):
@@ -58,7 +60,7 @@ def test_import_fails_loudly_without_the_extension():
         "import sys, importlib.abc\n"
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'polyfit._kernels':\n"
+        "        if name == 'polyfit._kernel_baseline':\n"
         "            raise ImportError('simulated: no compiled extension')\n"
         "sys.meta_path.insert(0, Block())\n"
         "import polyfit\n"
@@ -108,21 +110,53 @@ def test_show_config(capsys):
 
 
 def test_installed_package_layout():
-    """py.typed and the extension's stub ship beside it; a release build carries no
-    build paths (no debug info, no temporary build folders)."""
+    """py.typed and each kernel module's stub ship beside it; a release build carries
+    no build paths (no debug info, no temporary build folders)."""
+    import importlib.util
     from pathlib import Path
 
-    import polyfit._kernels
-
     package = Path(polyfit.__file__).parent
-    extension = Path(polyfit._kernels.__file__)
     assert (package / "py.typed").is_file()
-    assert (package / "_kernels.pyi").is_file()
-    assert extension.parent == package
-    if not polyfit.show_config(mode="dicts")["debug_build"]:
-        binary = extension.read_bytes()
-        for fragment in (str(package.parent).encode(), b"pip-build-env", b"build/temp"):
-            assert fragment not in binary, fragment
+    built = [name for name in _kernels.ISA_NAMES if _kernels.built(name)]
+    assert "baseline" in built
+    for name in built:
+        extension = Path(importlib.util.find_spec(f"polyfit._kernel_{name}").origin)
+        assert extension.parent == package and extension.suffix in (".so", ".pyd")
+        assert (package / f"_kernel_{name}.pyi").is_file()
+        if not polyfit.show_config(mode="dicts")["debug_build"]:
+            binary = extension.read_bytes()
+            for fragment in (str(package.parent).encode(), b"pip-build-env", b"build/temp"):
+                assert fragment not in binary, (name, fragment)
+
+
+@pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64") or sys.platform == "win32",
+    reason="the AVX modules are built for x86-64 with GCC or Clang",
+)
+def test_every_x86_instruction_set_is_built_whatever_the_build_machine():
+    """The build never looks at its own CPU: AVX2 and AVX-512 modules exist on a
+    machine without them, and the tests run those the CPU has."""
+    assert [name for name in _kernels.ISA_NAMES if _kernels.built(name)] == [
+        "baseline",
+        "avx2",
+        "avx512",
+    ]
+
+
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+def test_polyfit_isa_selects_the_module(isa):
+    code = (
+        "import json, polyfit\n"
+        "from polyfit import _kernels\n"
+        "info = polyfit.show_config(mode='dicts')\n"
+        "module = _kernels.run_epochs.__module__\n"
+        "print(json.dumps([info['instruction_set'], info['lanes'], module]))"
+    )
+    done = run_python(code, {"POLYFIT_ISA": isa})
+    assert done.returncode == 0, done.stderr
+    name, lanes, module = json.loads(done.stdout)
+    assert name == isa and module == f"polyfit._kernel_{isa}"
+    assert lanes == (8 if isa == "avx512" else 4)
 
 
 def test_version_comes_from_the_package_metadata():

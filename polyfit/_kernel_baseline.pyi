@@ -1,4 +1,5 @@
-# Stub of the compiled extension polyfit/_kernels.pyx (private; see polyfit._fit).
+# Stub of polyfit's compiled kernel (private; see polyfit._kernels and polyfit._fit).
+# _kernel_baseline, _kernel_avx2 and _kernel_avx512 share this interface.
 from typing import overload
 
 import numpy as np
@@ -9,14 +10,12 @@ STATUS_DIVERGED: int
 STATUS_CONVERGED: int
 BLOCK: int
 LANES: int
+SPECIALISED_MAX: int
+ISA: str
 OPTIMIZERS: dict[str, int]
 
 def state_size(degree: int) -> int: ...
-
-ISA_NAMES: dict[int, str]
-
-def isa_supported(isa: int) -> bool: ...
-def best_isa() -> int: ...
+def cpu_supports(isa: str) -> bool: ...
 def have_openmp() -> bool: ...
 def debug_build() -> bool: ...
 def max_threads() -> int: ...
@@ -29,7 +28,6 @@ def run_epochs(
     lr: float,
     tol: float,
     previous_loss: float,
-    isa: int,
     threads: int,
     poll_signals: bool,
     optimizer: int,
@@ -45,7 +43,6 @@ def run_epochs(
     lr: float,
     tol: float,
     previous_loss: float,
-    isa: int,
     threads: int,
     poll_signals: bool,
     optimizer: int,
@@ -58,7 +55,6 @@ def sums(
     y: NDArray[np.float64],
     coef: NDArray[np.float64],
     out: NDArray[np.float64],
-    isa: int,
     threads: int,
     poll_signals: bool,
 ) -> None: ...
@@ -68,7 +64,6 @@ def sums(
     y: NDArray[np.float32],
     coef: NDArray[np.float64],
     out: NDArray[np.float64],
-    isa: int,
     threads: int,
     poll_signals: bool,
 ) -> None: ...
@@ -80,7 +75,6 @@ def moments(
     shift: float,
     scale: float,
     out: NDArray[np.float64],
-    isa: int,
     threads: int,
     poll_signals: bool,
 ) -> None: ...
@@ -92,7 +86,6 @@ def moments(
     shift: float,
     scale: float,
     out: NDArray[np.float64],
-    isa: int,
     threads: int,
     poll_signals: bool,
 ) -> None: ...

@@ -1,0 +1,867 @@
+# polyfit's compiled core, shared by _kernel_baseline.pyx, _kernel_avx2.pyx and
+# _kernel_avx512.pyx: the same source compiled once per instruction set (setup.py
+# sets the flags; _simd.h gives the vector type of each).  Private: polyfit.fit is
+# the public API, and polyfit._kernels picks the module for this CPU.
+#
+# Every function here trusts its caller (polyfit._fit) to pass 1-D C-contiguous,
+# aligned arrays of the right lengths and dtypes, n >= 1, finite data and
+# coefficients; the directives that drop the checks are set once, in setup.py.
+#
+# Layout of the work
+# ------------------
+# The n samples are cut into blocks of BLOCK_SAMPLES.  One block is one call of a
+# block function, which runs the fused per-sample pass -- prediction by Horner's
+# rule, residual, squared residual and every power-weighted residual -- in
+# PF_LANES interleaved lanes, then adds the lanes in a fixed order.  An epoch adds
+# the blocks' sums in block order and takes the step.  Blocks may run on several
+# OpenMP threads; the order of every addition stays the same, so the results are
+# bitwise the same for every thread count and run.  Degrees up to
+# PF_SPECIALISED_MAX get their own copy of the pass (the degree a constant, the
+# accumulators in registers); higher degrees keep them in per-thread scratch.
+from cython cimport floating
+from cython.parallel cimport parallel, threadid
+from libc.math cimport fabs, isfinite, pow, sqrt
+from libc.stdint cimport uintptr_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
+
+cdef extern from "Python.h":
+    int PyErr_CheckSignals()  # declared without an except clause: we test it
+
+cdef extern from "_simd.h" nogil:
+    ctypedef double pf_vec  # PF_W doubles (GNU vector), or one double
+    # return types that force inlining (see _simd.h)
+    ctypedef void inline_void "PF_FORCE_INLINE void"
+    const char *PF_ISA_NAME
+    enum:
+        PF_W
+        PF_LANES
+        PF_NV
+        PF_SPECIALISED_MAX
+    pf_vec pf_load(const double *p)
+    pf_vec pf_load_f32(const float *p)
+    pf_vec pf_splat(double value)
+    pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c)
+    double pf_lane_sum(const pf_vec *v)
+    int pf_flag_read(const int *flag)
+    void pf_flag_set(int *flag)
+    double pf_seconds()
+    int pf_cpu_supports(const char *isa)
+    int pf_have_openmp()
+    int pf_max_threads()
+    int pf_team_size()
+    int pf_debug_build()
+    int pf_groups(int degree)
+
+cdef enum:
+    BLOCK_SAMPLES = 4096  # a multiple of every PF_LANES; part of the results' bits
+    MAX_GROUPS = 4  # groups of PF_LANES samples per step of the fused pass
+    MOMENTS_SPECIALISED_MAX = 8  # power sums and training on them: 3 degree + 3 sums
+    POLL_BLOCKS = 16  # blocks of a pass between two readings of the clock
+    POLL_EPOCHS = 4096  # epochs on the statistics between two readings
+
+cdef enum Status:
+    OK = 0
+    DIVERGED = 1  # a loss or a coefficient became non-finite
+    NOMEM = 2
+    INTERRUPTED = 3  # Python's signal handlers raised (Ctrl-C)
+    CONVERGED = 4  # the loss fell by less than tol
+
+cdef enum Optimizer:  # the update rules of torch.optim
+    GD = 0  # c -= lr g (the tutorial)
+    MOMENTUM = 1  # b = momentum b + g (b = g at first); c -= lr b
+    RMSPROP = 2  # v = alpha v + (1 - alpha) g^2; c -= lr g / (sqrt(v) + eps)
+    ADAM = 3  # bias-corrected moments
+
+cdef double POLL_SECONDS = 0.02
+
+ISA = PF_ISA_NAME.decode()
+LANES = PF_LANES
+BLOCK = BLOCK_SAMPLES
+SPECIALISED_MAX = PF_SPECIALISED_MAX
+STATUS_OK = OK
+STATUS_DIVERGED = DIVERGED
+STATUS_CONVERGED = CONVERGED
+OPTIMIZERS = {"gd": GD, "momentum": MOMENTUM, "rmsprop": RMSPROP, "adam": ADAM}
+
+
+cdef inline int state_doubles(int degree) noexcept nogil:
+    """Optimiser state kept between calls: momentum buffer or first moment,
+    second moment, step count."""
+    return 2 * degree + 3
+
+
+def state_size(int degree):
+    """Doubles of optimiser state for a degree (zeros at the start of a fit)."""
+    return state_doubles(degree)
+
+
+def cpu_supports(str isa):
+    """True if this CPU and its operating system run instruction set `isa`."""
+    return bool(pf_cpu_supports(isa.encode()))
+
+
+def have_openmp():
+    """True if the extension was built with OpenMP."""
+    return bool(pf_have_openmp())
+
+
+def debug_build():
+    """True for a POLYFIT_DEBUG=1 build (bounds checks, C asserts, UBSan)."""
+    return bool(pf_debug_build())
+
+
+def max_threads():
+    """omp_get_max_threads() (1 without OpenMP)."""
+    return pf_max_threads()
+
+
+# ------------------------------------------------------------ the fused pass
+
+cdef inline pf_vec load(const floating *p) noexcept nogil:
+    if floating is double:
+        return pf_load(p)
+    else:
+        return pf_load_f32(p)
+
+
+cdef inline_void epoch_step(const floating *x, const floating *y, const double *mask,
+                            const double *coef, const int degree, const bint fused_last,
+                            const int groups, pf_vec *loss, pf_vec *acc) noexcept nogil:
+    """`groups` (at most MAX_GROUPS) consecutive groups of PF_LANES samples:
+    r = p(x) - y by Horner's rule (times mask, which zeroes padding lanes),
+    loss += r^2 and acc[k] += r x^k for k = 0..degree.  Several groups give the
+    processor independent chains to overlap (Horner's rule is one long chain);
+    each sum still takes the first group's terms, then the second's, and so on,
+    as one group at a time would: the results do not depend on `groups`.
+
+    Every product whose only use is a sum is fused with it (one rounding); with
+    fused_last (the degree-specialised copies), so is the last r x^degree, which
+    the generic loop needs for no further power but rounds before adding."""
+    cdef pf_vec xv[MAX_GROUPS * PF_NV]
+    cdef pf_vec p[MAX_GROUPS * PF_NV]
+    cdef pf_vec term[MAX_GROUPS * PF_NV]
+    cdef int g, j, k, v
+    for v in range(groups * PF_NV):
+        xv[v] = load(x + v * PF_W)
+        # r = x (c1 + x (c2 + ...)) + (c0 - y): the subtraction of y is off the chain
+        term[v] = pf_splat(coef[0]) - load(y + v * PF_W)
+    if degree > 0:
+        for v in range(groups * PF_NV):
+            p[v] = pf_splat(coef[degree])
+        for k in range(degree - 1, 0, -1):
+            for v in range(groups * PF_NV):
+                p[v] = pf_fma(p[v], xv[v], pf_splat(coef[k]))
+        for v in range(groups * PF_NV):
+            term[v] = pf_fma(p[v], xv[v], term[v])
+    if mask != NULL:
+        for v in range(groups * PF_NV):
+            term[v] = term[v] * pf_load(mask + v * PF_W)
+    for j in range(PF_NV):
+        for g in range(groups):
+            v = g * PF_NV + j
+            loss[j] = pf_fma(term[v], term[v], loss[j])
+            acc[j] = acc[j] + term[v]
+    for k in range(1, degree + 1):
+        for j in range(PF_NV):
+            for g in range(groups):
+                v = g * PF_NV + j
+                if fused_last and k == degree:
+                    acc[k * PF_NV + j] = pf_fma(term[v], xv[v], acc[k * PF_NV + j])
+                else:
+                    term[v] = term[v] * xv[v]
+                    acc[k * PF_NV + j] = acc[k * PF_NV + j] + term[v]
+
+
+cdef inline_void moments_step(const floating *x, const floating *y, const double *mask,
+                              double shift, double scale, const int degree,
+                              const bint fused_last, pf_vec *acc) noexcept nogil:
+    """The power sums of PF_LANES samples, u = (x - shift) * scale: acc[k] += u^k
+    (k = 0..2 degree), acc[2 degree + 1 + k] += u^k y (k = 0..degree),
+    acc[3 degree + 2] += y^2.  mask zeroes the padding lanes.  Fused as in
+    epoch_step: with fused_last, u^(2 degree) = u^(2 degree - 1) u is added in
+    the same rounding."""
+    cdef pf_vec u[PF_NV]
+    cdef pf_vec yv[PF_NV]
+    cdef pf_vec power[PF_NV]
+    cdef int j, k
+    for j in range(PF_NV):
+        u[j] = (load(x + j * PF_W) - pf_splat(shift)) * pf_splat(scale)
+        yv[j] = load(y + j * PF_W)
+        power[j] = pf_splat(1.0)
+    if mask != NULL:
+        for j in range(PF_NV):
+            power[j] = pf_load(mask + j * PF_W)
+            yv[j] = yv[j] * power[j]
+    for j in range(PF_NV):
+        acc[(3 * degree + 2) * PF_NV + j] = pf_fma(yv[j], yv[j], acc[(3 * degree + 2) * PF_NV + j])
+    for k in range(2 * degree + 1):
+        for j in range(PF_NV):
+            if not (fused_last and k == 2 * degree and k > 0):  # else added at k - 1
+                acc[k * PF_NV + j] = acc[k * PF_NV + j] + power[j]
+            if k <= degree:
+                acc[(2 * degree + 1 + k) * PF_NV + j] = pf_fma(
+                    power[j], yv[j], acc[(2 * degree + 1 + k) * PF_NV + j]
+                )
+            if fused_last and k == 2 * degree - 1:
+                acc[(k + 1) * PF_NV + j] = pf_fma(power[j], u[j], acc[(k + 1) * PF_NV + j])
+            else:
+                power[j] = power[j] * u[j]
+
+
+cdef inline_void block_pass(const floating *x, const floating *y, Py_ssize_t n,
+                            const double *params, const int degree, const bint moments,
+                            const bint fused_last, const int groups, double *sums,
+                            pf_vec *scratch) noexcept nogil:
+    """One block of n <= BLOCK_SAMPLES samples: the epoch's sums (params = coef;
+    sums[0] = sum r^2, sums[1 + k] = sum r x^k) or the power sums (params =
+    (shift, scale)).  scratch holds the lane accumulators for degrees above the
+    specialised ones; NULL selects a local array, which the compiler keeps in
+    registers once degree is a constant."""
+    cdef pf_vec local[(3 * PF_SPECIALISED_MAX + 3) * PF_NV]
+    cdef pf_vec *acc = scratch if scratch != NULL else local
+    cdef pf_vec loss[PF_NV]
+    cdef floating x_pad[PF_LANES]
+    cdef floating y_pad[PF_LANES]
+    cdef double mask[PF_LANES]
+    cdef int width = 3 * degree + 3 if moments else degree + 1
+    cdef Py_ssize_t i = 0
+    cdef int j, k
+    for j in range(PF_NV):
+        loss[j] = pf_splat(0.0)
+    for k in range(width * PF_NV):
+        acc[k] = pf_splat(0.0)
+    if not moments:
+        while i + groups * PF_LANES <= n:
+            epoch_step(x + i, y + i, NULL, params, degree, fused_last, groups, loss, acc)
+            i += groups * PF_LANES
+    while i + PF_LANES <= n:
+        if moments:
+            moments_step(x + i, y + i, NULL, params[0], params[1], degree, fused_last, acc)
+        else:
+            epoch_step(x + i, y + i, NULL, params, degree, fused_last, 1, loss, acc)
+        i += PF_LANES
+    if i < n:  # the last n - i < PF_LANES samples, padded with zeros and masked
+        for k in range(PF_LANES):
+            x_pad[k] = x[i + k] if i + k < n else 0
+            y_pad[k] = y[i + k] if i + k < n else 0
+            mask[k] = 1.0 if i + k < n else 0.0
+        if moments:
+            moments_step(x_pad, y_pad, mask, params[0], params[1], degree, fused_last, acc)
+        else:
+            epoch_step(x_pad, y_pad, mask, params, degree, fused_last, 1, loss, acc)
+    if moments:
+        for k in range(width):
+            sums[k] = pf_lane_sum(acc + k * PF_NV)
+    else:
+        sums[0] = pf_lane_sum(loss)
+        for k in range(width):
+            sums[1 + k] = pf_lane_sum(acc + k * PF_NV)
+
+
+cdef void block_sums(const floating *x, const floating *y, Py_ssize_t n, const double *params,
+                     int degree, bint moments, double *sums, pf_vec *scratch) noexcept nogil:
+    """block_pass with the degree a constant for the specialised degrees."""
+    if moments:
+        if degree > MOMENTS_SPECIALISED_MAX:
+            block_pass(x, y, n, params, degree, True, False, 1, sums, scratch)
+        elif degree == 0:
+            block_pass(x, y, n, params, 0, True, True, 1, sums, NULL)
+        elif degree == 1:
+            block_pass(x, y, n, params, 1, True, True, 1, sums, NULL)
+        elif degree == 2:
+            block_pass(x, y, n, params, 2, True, True, 1, sums, NULL)
+        elif degree == 3:
+            block_pass(x, y, n, params, 3, True, True, 1, sums, NULL)
+        elif degree == 4:
+            block_pass(x, y, n, params, 4, True, True, 1, sums, NULL)
+        elif degree == 5:
+            block_pass(x, y, n, params, 5, True, True, 1, sums, NULL)
+        elif degree == 6:
+            block_pass(x, y, n, params, 6, True, True, 1, sums, NULL)
+        elif degree == 7:
+            block_pass(x, y, n, params, 7, True, True, 1, sums, NULL)
+        else:
+            block_pass(x, y, n, params, 8, True, True, 1, sums, NULL)
+        return
+    if degree > PF_SPECIALISED_MAX:
+        block_pass(x, y, n, params, degree, False, False, MAX_GROUPS, sums, scratch)
+    elif degree == 0:
+        block_pass(x, y, n, params, 0, False, True, pf_groups(0), sums, NULL)
+    elif degree == 1:
+        block_pass(x, y, n, params, 1, False, True, pf_groups(1), sums, NULL)
+    elif degree == 2:
+        block_pass(x, y, n, params, 2, False, True, pf_groups(2), sums, NULL)
+    elif degree == 3:
+        block_pass(x, y, n, params, 3, False, True, pf_groups(3), sums, NULL)
+    elif degree == 4:
+        block_pass(x, y, n, params, 4, False, True, pf_groups(4), sums, NULL)
+    elif degree == 5:
+        block_pass(x, y, n, params, 5, False, True, pf_groups(5), sums, NULL)
+    elif degree == 6:
+        block_pass(x, y, n, params, 6, False, True, pf_groups(6), sums, NULL)
+    elif degree == 7:
+        block_pass(x, y, n, params, 7, False, True, pf_groups(7), sums, NULL)
+    elif degree == 8:
+        block_pass(x, y, n, params, 8, False, True, pf_groups(8), sums, NULL)
+    elif PF_SPECIALISED_MAX > 8:  # the AVX-512 build: 32 registers
+        if degree == 9:
+            block_pass(x, y, n, params, 9, False, True, pf_groups(9), sums, NULL)
+        elif degree == 10:
+            block_pass(x, y, n, params, 10, False, True, pf_groups(10), sums, NULL)
+        elif degree == 11:
+            block_pass(x, y, n, params, 11, False, True, pf_groups(11), sums, NULL)
+        else:
+            block_pass(x, y, n, params, 12, False, True, pf_groups(12), sums, NULL)
+
+
+# ------------------------------------------------------------ interrupts
+
+cdef int signals_pending() noexcept nogil:
+    """Run Python's signal handlers (Ctrl-C); nonzero if one raised.
+
+    The exception the handler raised stays set; check_status() hands it to
+    Python once the kernel has returned.
+    """
+    with gil:
+        return PyErr_CheckSignals() != 0
+
+
+cdef struct Poll:
+    bint enabled  # run Python's signal handlers (main thread only)
+    double next_time  # seconds
+    int every  # units of work between two readings of the clock
+    int countdown
+    int interrupted  # set once a handler raised; read by every thread
+
+
+cdef void poll_init(Poll *poll, bint enabled, int every) noexcept nogil:
+    poll.enabled = enabled
+    poll.next_time = pf_seconds() + POLL_SECONDS
+    poll.every = every
+    poll.countdown = every
+    poll.interrupted = 0
+
+
+cdef int poll_now(Poll *poll) noexcept nogil:
+    """Called between units of work by the polling thread: run the signal
+    handlers at most every POLL_SECONDS.  Returns the (shared) interrupted flag."""
+    cdef double now
+    if not poll.enabled:
+        return pf_flag_read(&poll.interrupted)
+    poll.countdown -= 1
+    if poll.countdown > 0:
+        return pf_flag_read(&poll.interrupted)
+    poll.countdown = poll.every
+    now = pf_seconds()
+    if now >= poll.next_time:
+        poll.next_time = now + POLL_SECONDS
+        if signals_pending():
+            pf_flag_set(&poll.interrupted)
+    return pf_flag_read(&poll.interrupted)
+
+
+# ------------------------------------------------------------ passes over the data
+
+cdef struct Pass:
+    Py_ssize_t n
+    Py_ssize_t nblocks
+    int degree
+    bint moments  # power sums, not the epoch's sums
+    int width  # sums per block
+    int nthreads
+    Py_ssize_t scratch_vectors  # per thread; 0 for the specialised degrees
+    double *block_sums  # nblocks rows of width
+    pf_vec *scratch  # nthreads * scratch_vectors, aligned, or NULL
+    void *allocation
+    Poll poll
+
+
+cdef int pass_init(Pass *work, Py_ssize_t n, int degree, bint moments, int nthreads,
+                   bint poll_signals) noexcept nogil:
+    cdef size_t sums_bytes, scratch_bytes
+    cdef uintptr_t base
+    cdef int specialised = MOMENTS_SPECIALISED_MAX if moments else PF_SPECIALISED_MAX
+    poll_init(&work.poll, poll_signals, POLL_BLOCKS)
+    work.n = n
+    work.nblocks = (n + BLOCK_SAMPLES - 1) // BLOCK_SAMPLES
+    work.degree = degree
+    work.moments = moments
+    work.width = 3 * degree + 3 if moments else degree + 2
+    work.nthreads = max(1, min(nthreads, <int>min(work.nblocks, 1 << 20)))
+    if not pf_have_openmp():
+        work.nthreads = 1
+    work.scratch_vectors = (3 * degree + 3 if moments else degree + 1) * PF_NV
+    if degree <= specialised:
+        work.scratch_vectors = 0
+    sums_bytes = <size_t>work.nblocks * <size_t>work.width * sizeof(double)
+    scratch_bytes = <size_t>work.nthreads * <size_t>work.scratch_vectors * sizeof(pf_vec)
+    # room to align the scratch to its vectors (up to 64 bytes)
+    work.allocation = malloc(sums_bytes + scratch_bytes + 64)
+    if work.allocation == NULL:
+        return NOMEM
+    work.block_sums = <double *>work.allocation
+    work.scratch = NULL
+    if scratch_bytes:
+        base = <uintptr_t>work.allocation + sums_bytes
+        work.scratch = <pf_vec *>((base + 63) & ~(<uintptr_t>63))
+    return OK
+
+
+cdef void pass_blocks(Pass *work, const floating *x, const floating *y, const double *params,
+                      Py_ssize_t first, Py_ssize_t last, pf_vec *scratch,
+                      bint poller) noexcept nogil:
+    """The sums of blocks [first, last) into work.block_sums; the polling thread
+    passes poller.  Stops early once interrupted."""
+    cdef Py_ssize_t b, start
+    for b in range(first, last):
+        if poll_now(&work.poll) if poller else pf_flag_read(&work.poll.interrupted):
+            return
+        start = b * BLOCK_SAMPLES
+        block_sums(x + start, y + start, min(work.n - start, <Py_ssize_t>BLOCK_SAMPLES), params,
+                   work.degree, work.moments, work.block_sums + b * work.width, scratch)
+
+
+cdef void pass_run(Pass *work, const floating *x, const floating *y, const double *params,
+                   double *totals) noexcept nogil:
+    """One pass over all blocks, on work.nthreads threads, then totals[j] = the
+    sum over blocks, in block order, of block_sums[b][j].  Which thread computes
+    a block never changes what its sums are."""
+    cdef Py_ssize_t b, share = 0, first = 0, last = 0
+    cdef int j, thread = 0, team = 1
+    if work.nthreads == 1:  # no OpenMP calls: they cost more than a small epoch
+        pass_blocks(work, x, y, params, 0, work.nblocks, work.scratch, True)
+    else:
+        with parallel(num_threads=work.nthreads):
+            thread = threadid()
+            team = pf_team_size()
+            share = (work.nblocks + team - 1) // team
+            first = min(thread * share, work.nblocks)
+            last = min(first + share, work.nblocks)
+            pass_blocks(work, x, y, params, first, last,
+                        NULL if work.scratch == NULL
+                        else work.scratch + thread * work.scratch_vectors,
+                        thread == 0)
+    for j in range(work.width):
+        totals[j] = 0.0
+    for b in range(work.nblocks):
+        for j in range(work.width):
+            totals[j] += work.block_sums[b * work.width + j]
+
+
+# ------------------------------------------------------------ the step
+
+cdef struct Settings:
+    double lr  # > 0
+    int optimizer
+    double momentum, alpha, beta1, beta2, eps  # the optimiser's hyper-parameters
+    double *state  # state_doubles(degree), or NULL for GD
+    double tol  # stop once 0 <= previous - loss <= tol * previous; 0: never
+    double previous_loss  # the loss of the epoch before this call's first, or NaN
+    int nthreads
+    bint poll_signals
+
+
+cdef inline bint converged(double previous, double loss, double tol) noexcept nogil:
+    """The loss fell by a relative amount in [0, tol]."""
+    return (tol > 0.0 and isfinite(previous) and previous - loss >= 0.0
+            and previous - loss <= tol * fabs(previous))
+
+
+cdef void update(int degree, double *coef, const double *half_gradient,
+                 const Settings *s) noexcept nogil:
+    """One optimiser step on coef from the gradient 2 half_gradient (torch.optim's rules)."""
+    cdef int m = degree + 1, k
+    cdef double *first
+    cdef double *second
+    cdef double *steps
+    cdef double g, correction1 = 1.0, correction2 = 1.0
+    if s.optimizer == GD:  # the tutorial's step; no state
+        for k in range(m):
+            coef[k] -= s.lr * (2.0 * half_gradient[k])
+        return
+    first = s.state
+    second = s.state + m
+    steps = s.state + 2 * m
+    steps[0] += 1.0
+    if s.optimizer == ADAM:
+        correction1 = 1.0 - pow(s.beta1, steps[0])
+        correction2 = sqrt(1.0 - pow(s.beta2, steps[0]))
+    for k in range(m):
+        g = 2.0 * half_gradient[k]
+        if s.optimizer == MOMENTUM:
+            first[k] = g if steps[0] == 1.0 else s.momentum * first[k] + g
+            coef[k] -= s.lr * first[k]
+        elif s.optimizer == RMSPROP:
+            second[k] = s.alpha * second[k] + (1.0 - s.alpha) * g * g
+            coef[k] -= s.lr * g / (sqrt(second[k]) + s.eps)
+        elif s.optimizer == ADAM:
+            first[k] = s.beta1 * first[k] + (1.0 - s.beta1) * g
+            second[k] = s.beta2 * second[k] + (1.0 - s.beta2) * g * g
+            coef[k] -= (s.lr / correction1) * first[k] / (sqrt(second[k]) / correction2 + s.eps)
+
+
+cdef int take_step(int degree, double *coef, const double *half_gradient, double loss,
+                   double previous, double *loss_out, const Settings *s,
+                   double *scratch) noexcept nogil:
+    """The end of an epoch whose loss and half-gradient are known: record the
+    loss, take the step, say how to go on: OK, DIVERGED (coef and the optimiser
+    state left as they were) or CONVERGED (the step was taken).  scratch: 3
+    (degree + 1) + 1 doubles."""
+    cdef size_t coef_bytes = <size_t>(degree + 1) * sizeof(double)
+    cdef size_t state_bytes = 0
+    cdef bint finite = True
+    cdef int k
+    if s.state != NULL:
+        state_bytes = <size_t>state_doubles(degree) * sizeof(double)
+    if not isfinite(loss):
+        return DIVERGED
+    loss_out[0] = loss
+    memcpy(scratch, coef, coef_bytes)
+    if state_bytes:
+        memcpy(scratch + degree + 1, s.state, state_bytes)
+    update(degree, coef, half_gradient, s)
+    for k in range(degree + 1):
+        finite = finite and isfinite(coef[k])
+    if not finite:
+        memcpy(coef, scratch, coef_bytes)
+        if state_bytes:
+            memcpy(s.state, scratch + degree + 1, state_bytes)
+        return DIVERGED
+    return CONVERGED if converged(previous, loss, s.tol) else OK
+
+
+cdef Py_ssize_t fit_epochs(const floating *x, const floating *y, Py_ssize_t n, int degree,
+                           double *coef, Py_ssize_t epochs, double *losses, const Settings *s,
+                           int *status) noexcept nogil:
+    """Run up to `epochs` epochs in place on coef, loss t into losses[t]; returns
+    the epochs completed.  status: OK, NOMEM, INTERRUPTED, CONVERGED, or DIVERGED
+    (then epoch `return value` had a non-finite loss or update and coef holds
+    the last finite coefficients)."""
+    cdef Pass work
+    cdef double *totals
+    cdef Py_ssize_t t, completed = 0
+    cdef int step = OK
+    status[0] = pass_init(&work, n, degree, False, s.nthreads, s.poll_signals)
+    if status[0] != OK:
+        return 0
+    totals = <double *>malloc(<size_t>(4 * degree + 6) * sizeof(double))
+    if totals == NULL:
+        free(work.allocation)
+        status[0] = NOMEM
+        return 0
+    for t in range(epochs):
+        pass_run(&work, x, y, coef, totals)
+        if pf_flag_read(&work.poll.interrupted):
+            break
+        step = take_step(degree, coef, totals + 1, totals[0],
+                         losses[t - 1] if t > 0 else s.previous_loss, &losses[t], s,
+                         totals + degree + 2)
+        if step != DIVERGED:
+            completed = t + 1
+        if step != OK:
+            break
+    status[0] = INTERRUPTED if work.poll.interrupted else step
+    free(totals)
+    free(work.allocation)
+    return completed
+
+
+cdef int data_pass(const floating *x, const floating *y, Py_ssize_t n, int degree,
+                   bint moments, const double *params, int nthreads, bint poll_signals,
+                   double *totals) noexcept nogil:
+    """One pass: the epoch's sums at coefficients params, or the power sums of
+    u = (x - params[0]) * params[1].  Returns OK, NOMEM or INTERRUPTED."""
+    cdef Pass work
+    cdef int status = pass_init(&work, n, degree, moments, nthreads, poll_signals)
+    if status != OK:
+        return status
+    pass_run(&work, x, y, params, totals)
+    free(work.allocation)
+    return INTERRUPTED if work.poll.interrupted else OK
+
+
+# ------------------------------------------------------------ training on the statistics
+#
+# Gradient descent on the power sums: with G_jk = S_(j+k) and T_j, half-gradient
+# h = G c - T and loss = c.(G c - 2 T) + sum y^2; O(degree^2) an epoch.  The loss
+# is a difference of large terms when it is much smaller than sum y^2: its
+# absolute error is about eps * sum y^2.
+
+cdef inline_void moments_epoch(const double *power_sums, const double *cross_sums,
+                               double sum_yy, const int degree, const double *coef,
+                               double *half_gradient, double *loss_out) noexcept nogil:
+    """h = G c - T into half_gradient (unless NULL), the loss into loss_out."""
+    cdef double loss = sum_yy, gc
+    cdef int j, k
+    for j in range(degree + 1):
+        gc = 0.0
+        for k in range(degree + 1):
+            gc += power_sums[j + k] * coef[k]
+        if half_gradient != NULL:
+            half_gradient[j] = gc - cross_sums[j]
+        loss += coef[j] * (gc - 2.0 * cross_sums[j])
+    loss_out[0] = loss
+
+
+cdef inline_void moments_gd(const double *stats, const int degree, double *coef,
+                            Py_ssize_t epochs, double *losses, const Settings *s, Poll *poll,
+                            int *step, Py_ssize_t *completed_out) noexcept nogil:
+    """The plain step with the coefficients in locals: with the degree a constant
+    the compiler keeps them, G and T in registers.  Same arithmetic as take_step
+    and update (2 lr h is lr (2 h) exactly: both scale by a power of two).
+    Writes the epochs completed to completed_out."""
+    cdef const double *cross_sums = stats + 2 * degree + 1
+    cdef double sum_yy = stats[3 * degree + 2], two_lr = 2.0 * s.lr
+    cdef double c[MOMENTS_SPECIALISED_MAX + 1]
+    cdef double following[MOMENTS_SPECIALISED_MAX + 1]
+    cdef double h[MOMENTS_SPECIALISED_MAX + 1]
+    cdef double previous = s.previous_loss, loss
+    cdef Py_ssize_t t, completed = 0
+    cdef bint finite
+    cdef int k
+    for k in range(degree + 1):
+        c[k] = coef[k]
+    for t in range(epochs):
+        if poll_now(poll):
+            break
+        moments_epoch(stats, cross_sums, sum_yy, degree, c, h, &loss)
+        if not isfinite(loss):
+            step[0] = DIVERGED
+            break
+        losses[t] = loss
+        finite = True
+        for k in range(degree + 1):
+            following[k] = c[k] - two_lr * h[k]
+            finite = finite and isfinite(following[k])
+        if not finite:
+            step[0] = DIVERGED
+            break
+        for k in range(degree + 1):
+            c[k] = following[k]
+        completed = t + 1
+        if converged(previous, loss, s.tol):
+            step[0] = CONVERGED
+            break
+        previous = loss
+    for k in range(degree + 1):
+        coef[k] = c[k]
+    completed_out[0] = completed
+
+
+cdef Py_ssize_t moments_gd_specialised(const double *stats, int degree, double *coef,
+                                       Py_ssize_t epochs, double *losses, const Settings *s,
+                                       Poll *poll, int *step) noexcept nogil:
+    """moments_gd with the degree a constant (degree <= MOMENTS_SPECIALISED_MAX)."""
+    cdef Py_ssize_t completed = 0
+    if degree == 0:
+        moments_gd(stats, 0, coef, epochs, losses, s, poll, step, &completed)
+    elif degree == 1:
+        moments_gd(stats, 1, coef, epochs, losses, s, poll, step, &completed)
+    elif degree == 2:
+        moments_gd(stats, 2, coef, epochs, losses, s, poll, step, &completed)
+    elif degree == 3:
+        moments_gd(stats, 3, coef, epochs, losses, s, poll, step, &completed)
+    elif degree == 4:
+        moments_gd(stats, 4, coef, epochs, losses, s, poll, step, &completed)
+    elif degree == 5:
+        moments_gd(stats, 5, coef, epochs, losses, s, poll, step, &completed)
+    elif degree == 6:
+        moments_gd(stats, 6, coef, epochs, losses, s, poll, step, &completed)
+    elif degree == 7:
+        moments_gd(stats, 7, coef, epochs, losses, s, poll, step, &completed)
+    else:
+        moments_gd(stats, 8, coef, epochs, losses, s, poll, step, &completed)
+    return completed
+
+
+cdef Py_ssize_t train_on_moments(const double *stats, int degree, double *coef,
+                                 Py_ssize_t epochs, double *losses, const Settings *s,
+                                 int *status) noexcept nogil:
+    """Gradient descent on the statistics: the epochs, losses, stopping and status
+    of fit_epochs, at O(degree^2) an epoch."""
+    cdef Poll poll
+    cdef double *scratch
+    cdef double loss
+    cdef Py_ssize_t t, completed = 0
+    cdef int step = OK
+    poll_init(&poll, s.poll_signals, POLL_EPOCHS)
+    if s.optimizer == GD and degree <= MOMENTS_SPECIALISED_MAX:
+        completed = moments_gd_specialised(stats, degree, coef, epochs, losses, s, &poll, &step)
+        status[0] = INTERRUPTED if poll.interrupted else step
+        return completed
+    scratch = <double *>malloc(<size_t>(4 * degree + 5) * sizeof(double))
+    if scratch == NULL:
+        status[0] = NOMEM
+        return 0
+    for t in range(epochs):
+        if poll_now(&poll):
+            break
+        moments_epoch(stats, stats + 2 * degree + 1, stats[3 * degree + 2], degree, coef,
+                      scratch, &loss)
+        step = take_step(degree, coef, scratch, loss, losses[t - 1] if t > 0 else s.previous_loss,
+                         &losses[t], s, scratch + degree + 1)
+        if step != DIVERGED:
+            completed = t + 1
+        if step != OK:
+            break
+    status[0] = INTERRUPTED if poll.interrupted else step
+    free(scratch)
+    return completed
+
+
+# ------------------------------------------------------------ the Python interface
+
+cdef int check_status(int status) except -1:
+    """Raise for a status the caller cannot act on; the exception a signal
+    handler raised (see signals_pending) is still set and propagates."""
+    if status == NOMEM:
+        raise MemoryError("polyfit: out of memory for the block sums")
+    if status == INTERRUPTED:
+        return -1
+    return 0
+
+
+cdef Settings make_settings(double lr, double tol, double previous_loss, int threads,
+                            bint poll_signals, int optimizer, const double[::1] hyper,
+                            double[::1] state) noexcept:
+    """hyper = (momentum, alpha, beta1, beta2, eps); state: state_size(degree) doubles."""
+    cdef Settings settings
+    settings.lr = lr
+    settings.optimizer = optimizer
+    settings.momentum = hyper[0]
+    settings.alpha = hyper[1]
+    settings.beta1 = hyper[2]
+    settings.beta2 = hyper[3]
+    settings.eps = hyper[4]
+    settings.state = &state[0] if optimizer != GD else NULL
+    settings.tol = tol
+    settings.previous_loss = previous_loss
+    settings.nthreads = threads
+    settings.poll_signals = poll_signals  # Python runs signal handlers on its main thread
+    return settings
+
+
+def run_epochs(const floating[::1] x, const floating[::1] y, double[::1] coef,
+               double[::1] losses, double lr, double tol, double previous_loss, int threads,
+               bint poll_signals, int optimizer, const double[::1] hyper, double[::1] state):
+    """Run len(losses) epochs in place on coef; returns (epochs completed, status).
+
+    tol stops once the loss falls by less than tol (relative) in an epoch;
+    previous_loss is the loss of the epoch before the first (NaN: none).
+    poll_signals: run Python's signal handlers about every 20 ms (main thread
+    only); an exception they raise (KeyboardInterrupt) propagates from here.
+    """
+    cdef Py_ssize_t completed
+    cdef int status = OK
+    cdef double *losses_ptr = &losses[0] if losses.shape[0] > 0 else NULL
+    cdef Settings settings = make_settings(lr, tol, previous_loss, threads, poll_signals,
+                                           optimizer, hyper, state)
+    with nogil:
+        completed = fit_epochs(&x[0], &y[0], x.shape[0], <int>coef.shape[0] - 1, &coef[0],
+                               losses.shape[0], losses_ptr, &settings, &status)
+    check_status(status)
+    return completed, status
+
+
+def sums(const floating[::1] x, const floating[::1] y, const double[::1] coef,
+         double[::1] out, int threads, bint poll_signals):
+    """out[0] = sum r**2, out[1 + k] = sum r * x**k, r = p(x) - y."""
+    cdef int status
+    with nogil:
+        status = data_pass(&x[0], &y[0], x.shape[0], <int>coef.shape[0] - 1, False, &coef[0],
+                           threads, poll_signals, &out[0])
+    check_status(status)
+
+
+def moments(const floating[::1] x, const floating[::1] y, int degree, double shift,
+            double scale, double[::1] out, int threads, bint poll_signals):
+    """The power sums of u = (x - shift) * scale into out (3 degree + 3 values):
+    sum u^k (k <= 2 degree), sum u^k y (k <= degree), sum y^2."""
+    cdef int status
+    cdef double params[2]
+    params[0] = shift
+    params[1] = scale
+    with nogil:
+        status = data_pass(&x[0], &y[0], x.shape[0], degree, True, params, threads,
+                           poll_signals, &out[0])
+    check_status(status)
+
+
+def train_moments(const double[::1] stats, double[::1] coef, double[::1] losses, double lr,
+                  double tol, double previous_loss, bint poll_signals, int optimizer,
+                  const double[::1] hyper, double[::1] state):
+    """Epochs of gradient descent on the statistics; as run_epochs."""
+    cdef Py_ssize_t completed
+    cdef int status = OK
+    cdef double *losses_ptr = &losses[0] if losses.shape[0] > 0 else NULL
+    cdef Settings settings = make_settings(lr, tol, previous_loss, 1, poll_signals, optimizer,
+                                           hyper, state)
+    with nogil:
+        completed = train_on_moments(&stats[0], <int>coef.shape[0] - 1, &coef[0],
+                                     losses.shape[0], losses_ptr, &settings, &status)
+    check_status(status)
+    return completed, status
+
+
+def moments_loss(const double[::1] stats, const double[::1] coef):
+    """The loss of coef on the statistics, c.(G c - 2 T) + sum y**2, as an epoch
+    of train_moments computes it."""
+    cdef int degree = <int>coef.shape[0] - 1
+    cdef double loss
+    moments_epoch(&stats[0], &stats[2 * degree + 1], stats[3 * degree + 2], degree, &coef[0],
+                  NULL, &loss)
+    return loss
+
+
+cdef Py_ssize_t first_nonfinite_of(const floating *a, Py_ssize_t n) noexcept nogil:
+    """x - x is 0 for a finite x and NaN for NaN or infinity; four independent
+    sums of those vectorise without reordering, and only a NaN total needs the
+    exact index."""
+    cdef double lanes[4]
+    cdef double total = 0.0
+    cdef Py_ssize_t i = 0
+    cdef int k
+    for k in range(4):
+        lanes[k] = 0.0
+    while i + 4 <= n:
+        for k in range(4):
+            lanes[k] += <double>a[i + k] - <double>a[i + k]
+        i += 4
+    while i < n:
+        total += <double>a[i] - <double>a[i]
+        i += 1
+    for k in range(4):
+        total += lanes[k]
+    if total == 0.0:
+        return -1
+    for i in range(n):
+        if not isfinite(a[i]):
+            return i
+    return -1
+
+
+def first_nonfinite(const floating[::1] a):
+    """Index of the first NaN or infinity in a, or -1."""
+    cdef Py_ssize_t index
+    with nogil:
+        index = first_nonfinite_of(&a[0], a.shape[0])
+    return index
+
+
+cdef inline double horner(const double[::1] coef, double x) noexcept nogil:
+    """p(x) = c0 + x (c1 + x (c2 + ...)), coefficients lowest power first."""
+    cdef Py_ssize_t k = coef.shape[0] - 1
+    cdef double p = coef[k]
+    while k > 0:
+        k -= 1
+        p = p * x + coef[k]
+    return p
+
+
+def evaluate(const double[::1] x, const double[::1] coef, double[::1] out):
+    """out[i] = p(x[i])."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(x.shape[0]):
+            out[i] = horner(coef, x[i])

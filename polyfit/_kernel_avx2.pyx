@@ -1,0 +1,3 @@
+# polyfit's kernel for AVX2 + FMA (setup.py's flags), imported only once the
+# baseline module found them on this CPU.  The source is shared: see _kernel.pxi.
+include "_kernel.pxi"
