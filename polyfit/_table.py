@@ -419,7 +419,7 @@ def _decode(raw: bytes, name: str, line: int) -> str:
     except UnicodeDecodeError as error:
         raise DataError(
             f"{name}, line {line}: not UTF-8 text (byte 0x{raw[error.start]:02x} at "
-            f"byte {error.start + 1} of the line)"
+            f"byte {error.start + 1} of the line); save it as UTF-8 (in Excel: CSV UTF-8)"
         ) from None
 
 

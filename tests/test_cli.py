@@ -65,11 +65,12 @@ TUTORIAL_X = np.linspace(-math.pi, math.pi, 2000)
 # ------------------------------------------------------------------ demo
 
 
-def test_console_script_runs_the_demo_with_a_seed():
+def test_console_script_runs_the_demo_with_a_seed(tmp_path):
     done = subprocess.run(
         [sys.executable, "-c", CHILD, "demo", "--seed", "3"],
         capture_output=True,
         text=True,
+        cwd=tmp_path,  # python -c puts the current folder first on sys.path: not the checkout
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -448,12 +449,13 @@ def test_flag_words():
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_is_one_line_and_status_130():
+def test_ctrl_c_is_one_line_and_status_130(tmp_path):
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, "demo", "--epochs", "1000000000", "--log-every", "1000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        cwd=tmp_path,
     )
     try:
         first = child.stdout.readline()  # the fit is running
@@ -468,11 +470,12 @@ def test_ctrl_c_is_one_line_and_status_130():
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes")
-def test_a_closed_pipe_stops_quietly():
+def test_a_closed_pipe_stops_quietly(tmp_path):
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, "demo", "--epochs", "1000000000", "--log-every", "1000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        cwd=tmp_path,
     )
     try:
         child.stdout.readline()

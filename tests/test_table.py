@@ -121,7 +121,11 @@ SEPARATOR_NOTE = "(separator ',', guessed from the first lines; --delimiter sets
             f"{SEPARATOR_NOTE}",
         ),
         ('x,y\n1,"2\n3,4\n', ", line 2: a quote that is not closed on its line"),
-        (b"x,y\n1,2\n3,\xff\n", ", line 3: not UTF-8 text (byte 0xff at byte 3 of the line)"),
+        (
+            b"x,y\n1,2\n3,\xff\n",
+            ", line 3: not UTF-8 text (byte 0xff at byte 3 of the line); "
+            "save it as UTF-8 (in Excel: CSV UTF-8)",
+        ),
         (b"x,y\n1,2\x00\n", ", line 2: a NUL byte; this is a binary file, not a text table"),
         (b"\xff\xfex\x00,\x00y\x00", ": UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)"),
         ("", ": no data (the file is empty or blank)"),
