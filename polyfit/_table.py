@@ -226,13 +226,23 @@ def _too_long(name: str, line: int) -> DataError:
     )
 
 
-def _plain_file(path: str) -> bool:
+def _plain_file(path: str, header_lines: int) -> bool:
     """True if numpy's loader can read the whole file at once with nothing to
-    fear: no NUL byte, no quote, no line over MAX_LINE_BYTES (LF-counted)."""
+    fear: no NUL byte, no line over MAX_LINE_BYTES (LF-counted) and no quote
+    after the first header_lines lines (the header, which loadtxt skips, may
+    be quoted: R and many tools quote it)."""
     run = 0  # bytes since the last LF
     with open(path, "rb") as handle:
         while block := handle.read(CHUNK_BYTES):
-            if b"\0" in block or b'"' in block:
+            if b"\0" in block:
+                return False
+            start = 0  # where the lines that loadtxt parses begin in this block
+            while header_lines > 0:
+                end = block.find(b"\n", start)
+                if end < 0:
+                    break
+                start, header_lines = end + 1, header_lines - 1
+            if header_lines == 0 and block.find(b'"', start) >= 0:
                 return False
             first = block.find(b"\n")
             if first < 0:
@@ -537,7 +547,14 @@ def _read_text(
         raise DataError(f"{name}: no data (the file is empty or blank)")
     layout = _layout(head, name, separator, x, y)
     values = None
-    if path is not None and _plain_file(path):
+    # loadtxt skips the header; it must split it as the blocks do (a quote after
+    # a space is text to loadtxt, a quote to the blocks)
+    header_text = head[0][1] if layout.header is not None else ""
+    if (
+        path is not None
+        and not _SPACE_QUOTE.search(header_text.encode())
+        and _plain_file(path, layout.header_line)
+    ):
         # the whole file in one call: numpy's loader at its own speed
         values = _fast_file(path, layout)
     if values is None:

@@ -345,3 +345,16 @@ def test_generated_tables_read_right_or_fail_on_their_line(tmp_path_factory, tab
         else:
             message = error_of(folder, data, via, x=x, y=y)
             assert message.startswith(f", line {bad_line}"), (message, data)
+
+
+def test_a_quoted_header_keeps_the_whole_file_path(tmp_path):
+    """R and many tools quote the header: the data below it are still read by one
+    numpy.loadtxt call (no clock: the call is counted), and read right."""
+    body = "".join(f"{v!r},{-v!r}\n" for v in X)
+    with mock.patch.object(_table, "_fast_file", wraps=_table._fast_file) as whole_file:
+        assert read(tmp_path, '\n"x","y"\n' + body).x.tolist() == X
+        assert whole_file.call_count == 1
+        # a quote in the data, or a quote after a space in the header: the blocks
+        assert read(tmp_path, 'x,y\n"0.5",-0.5\n1.25,-1.25\n-3.0,3.0\n').x.tolist() == X
+        assert read(tmp_path, '"x", "y"\n' + body).header == ("x", "y")
+        assert whole_file.call_count == 1
