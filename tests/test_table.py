@@ -1,8 +1,10 @@
 """The command line's data reader (polyfit._table): its rules, its one-line errors
 naming file, line and column, its bounds on untrusted input, and a property
-test over generated tables."""
+test over generated tables (read right, or exit status 2 with one line)."""
 
+import contextlib
 import io
+import sys
 import zipfile
 from unittest import mock
 
@@ -11,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polyfit import _table
+from polyfit import _table, cli
 from polyfit._table import DataError, read_xy
 
 X = [0.5, 1.25, -3.0]
@@ -345,6 +347,16 @@ def test_generated_tables_read_right_or_fail_on_their_line(tmp_path_factory, tab
         else:
             message = error_of(folder, data, via, x=x, y=y)
             assert message.startswith(f", line {bad_line}"), (message, data)
+            # the command: exit status 2 and that one line, before any training
+            source = str(folder / "data.csv") if via == "file" else "-"
+            stdin = io.TextIOWrapper(io.BytesIO(data))
+            with (
+                mock.patch.object(sys, "stdin", stdin),
+                contextlib.redirect_stderr(io.StringIO()) as err,
+            ):
+                assert cli.main(["fit", source, "--x", x, "--y", y, "--epochs", "10"]) == 2
+            name = source if via == "file" else "standard input"
+            assert err.getvalue() == f"polyfit: error: {name}{message}\n"
 
 
 def test_a_quoted_header_keeps_the_whole_file_path(tmp_path):
