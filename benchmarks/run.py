@@ -323,6 +323,74 @@ def peak_memory_case(n: int) -> dict[str, object] | None:
     }
 
 
+READ_PROBE = """
+import sys, numpy as np
+from polyfit import _table
+
+def status(field):  # kB figures from /proc/self/status (Linux)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field))
+
+reader, path = sys.argv[1:3]
+with open("/proc/self/clear_refs", "w") as f:  # reset the peak (VmHWM) to now
+    f.write("5")
+before = status("VmRSS:")
+if reader == "loadtxt":
+    table = np.loadtxt(path, delimiter=",", skiprows=1)
+else:
+    table = _table.read_xy(path)
+print(before, status("VmHWM:"))
+"""
+
+
+def csv_read_case(n: int, repeat: int) -> dict[str, object]:
+    """`polyfit fit`'s reader against numpy.loadtxt on a two-column CSV file with a
+    header: time (17 and 6 significant digits), and the peak memory each adds."""
+    from polyfit import _table
+
+    rng = np.random.default_rng(0)
+    table = np.column_stack([rng.uniform(0, 100, n), rng.standard_normal(n)])
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {}
+        for digits in (17, 6):
+            paths[digits] = os.path.join(folder, f"data{digits}.csv")
+            np.savetxt(
+                paths[digits], table, fmt=f"%.{digits}g", delimiter=",", header="x,y", comments=""
+            )
+        cases: dict[str, Callable[[], object]] = {}
+        for digits, path in paths.items():
+            cases[f"numpy.loadtxt, {digits} digits"] = lambda path=path: np.loadtxt(
+                path, delimiter=",", skiprows=1
+            )
+            cases[f"polyfit fit's reader, {digits} digits"] = lambda path=path: _table.read_xy(path)
+        times = timed_side_by_side(cases, repeat)
+        peaks = {}
+        if sys.platform.startswith("linux"):
+            for reader in ("loadtxt", "polyfit"):
+                done = subprocess.run(
+                    [sys.executable, "-c", READ_PROBE, reader, paths[17]],
+                    capture_output=True,
+                    text=True,
+                    cwd=folder,
+                    check=True,
+                )
+                before, peak = (int(v) for v in done.stdout.split())
+                peaks[f"peak rise, {reader}"] = peak - before
+    ratios = {
+        f"reader / loadtxt, {digits} digits": times[f"polyfit fit's reader, {digits} digits"]
+        / times[f"numpy.loadtxt, {digits} digits"]
+        for digits in paths
+    }
+    if peaks:
+        ratios["reader peak rise / (x and y)"] = peaks["peak rise, polyfit"] / (16 * n)
+    return {
+        "name": f"reading a CSV file: {n:,} rows, 2 columns",
+        "times": times,
+        "bytes": {"x and y": 16 * n, **peaks},
+        "ratios": ratios,
+    }
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -387,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         ("large", lambda: large_case(large_n, 20, large_repeat)),
         ("Python threads", lambda: python_threads_case(max(1, repeat // 3))),
         ("peak memory", lambda: peak_memory_case(large_n)),
+        ("CSV read", lambda: csv_read_case(20_000 if args.quick else 1_000_000, large_repeat)),
     ]
     results: list[dict[str, object]] = []
     for name, run_case in cases:

@@ -24,10 +24,19 @@ def _chunk_moments(
     x: np.ndarray, y: np.ndarray, degree: int, domain: tuple[float, float] | None, offset: int
 ) -> Moments:
     """Run on a worker: the statistics of one chunk (single-threaded: the
-    workers already run chunks side by side)."""
+    workers already run chunks side by side).  A NaN or infinity is named by
+    its index in the whole array: offset + its index in the chunk."""
     try:
         return Moments(degree, domain).update(x, y, threads=1)
     except ValueError as error:
+        for name, values in (("x", x), ("y", y)):
+            array = np.asarray(values)
+            if array.dtype.kind in "fc" and not np.isfinite(array).all():
+                index = int(np.flatnonzero(~np.isfinite(array))[0])
+                raise ValueError(
+                    f"{name} must be finite; {name}[{offset + index}] is {array[index]} "
+                    f"(in the chunk that starts at sample {offset})"
+                ) from None
         raise ValueError(f"{error} (in the chunk that starts at sample {offset})") from None
 
 
@@ -84,8 +93,13 @@ def fit(
     from . import _validation
 
     # dask is optional (the [dask] extra) and untyped: imported here, as Any
-    dask: Any = importlib.import_module("dask")
-    da: Any = importlib.import_module("dask.array")
+    try:
+        dask: Any = importlib.import_module("dask")
+        da: Any = importlib.import_module("dask.array")
+    except ImportError as exc:
+        raise ImportError(
+            f'polyfit.dask.fit needs dask ({exc}): pip install "polyfit[dask]"'
+        ) from exc
 
     if not isinstance(method, str) or method != "moments":
         if method == "exact":

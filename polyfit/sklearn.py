@@ -9,8 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+
+try:  # the [sklearn] extra
+    from sklearn.base import BaseEstimator, RegressorMixin
+    from sklearn.utils.validation import check_is_fitted, validate_data
+except ImportError as exc:
+    raise ImportError(
+        f'polyfit.sklearn needs scikit-learn >= 1.6 ({exc}): pip install "polyfit[sklearn]"'
+    ) from exc
 
 from ._fit import fit
 from ._result import FitResult

@@ -82,7 +82,7 @@ def test_dask_refuses_exact_and_bad_input(client, data):
         polyfit.dask.fit(dx.reshape(-1, 1), dx.reshape(-1, 1))
     bad = y.copy()
     bad[123_456] = np.nan
-    with pytest.raises(ValueError, match=r"y must be finite; y\[23456\].*starts at sample 100000"):
+    with pytest.raises(ValueError, match=r"y must be finite; y\[123456\].*starts at sample 100000"):
         polyfit.dask.fit(dx, da.from_array(bad, chunks=50_000), lr="auto")
 
 

@@ -2,6 +2,7 @@
 DivergenceError; nothing crashes or returns NaN."""
 
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -160,3 +161,25 @@ def test_divergence_error_pickles_with_its_attributes():
         [1.0, 2.0],
         str(error),
     )
+
+
+def test_sklearn_module_without_scikit_learn(monkeypatch):
+    for name in [name for name in sys.modules if name.split(".")[0] == "sklearn"] + ["sklearn"]:
+        monkeypatch.setitem(sys.modules, name, None)  # importing any of them then fails
+    monkeypatch.delitem(sys.modules, "polyfit.sklearn", raising=False)
+    with pytest.raises(
+        ImportError,
+        match=r'^polyfit.sklearn needs scikit-learn .*pip install "polyfit\[sklearn\]"$',
+    ):
+        import polyfit.sklearn  # noqa: F401
+
+
+def test_dask_fit_without_dask(monkeypatch):
+    import polyfit.dask
+
+    for name in [name for name in sys.modules if name.split(".")[0] == "dask"] + ["dask"]:
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(
+        ImportError, match=r'^polyfit.dask.fit needs dask .*pip install "polyfit\[dask\]"$'
+    ):
+        polyfit.dask.fit([1.0, 2.0], [1.0, 2.0])
