@@ -125,26 +125,33 @@ cdef inline pf_vec load(const floating *p) noexcept nogil:
         return pf_load_f32(p)
 
 
-cdef inline_void epoch_step(const floating *x, const floating *y, const double *mask,
-                            const double *coef, const int degree, const bint fused_last,
-                            const int groups, pf_vec *loss, pf_vec *acc) noexcept nogil:
-    """`groups` (at most MAX_GROUPS) consecutive groups of PF_LANES samples:
-    r = p(x) - y by Horner's rule (times mask, which zeroes padding lanes),
-    loss += r^2 and acc[k] += r x^k for k = 0..degree.  Several groups give the
-    processor independent chains to overlap (Horner's rule is one long chain);
-    each sum still takes the first group's terms, then the second's, and so on,
-    as one group at a time would: the results do not depend on `groups`.
+cdef inline_void epoch_step(const floating *x, const floating *y, const double *w,
+                            const double *mask, const double *coef, double shift, double factor,
+                            const int degree, const bint scaled, const bint weighted,
+                            const bint fused_last, const int groups, pf_vec *loss,
+                            pf_vec *acc) noexcept nogil:
+    """`groups` (at most MAX_GROUPS) consecutive groups of PF_LANES samples, with
+    u = (x - shift) * factor if scaled, else u = x: r = p(u) - y by Horner's rule
+    (times mask, which zeroes padding lanes), loss += w r^2 and acc[k] += w r u^k
+    for k = 0..degree, w the weights if weighted (a weight of 1 changes no bit).
+    Several groups give the processor independent chains to overlap (Horner's
+    rule is one long chain); each sum still takes the first group's terms, then
+    the second's, and so on, as one group at a time would: the results do not
+    depend on `groups`.
 
     Every product whose only use is a sum is fused with it (one rounding); with
-    fused_last (the degree-specialised copies), so is the last r x^degree, which
+    fused_last (the degree-specialised copies), so is the last w r u^degree, which
     the generic loop needs for no further power but rounds before adding."""
     cdef pf_vec xv[MAX_GROUPS * PF_NV]
     cdef pf_vec p[MAX_GROUPS * PF_NV]
     cdef pf_vec term[MAX_GROUPS * PF_NV]
+    cdef pf_vec grad[MAX_GROUPS * PF_NV]
     cdef int g, j, k, v
     for v in range(groups * PF_NV):
         xv[v] = load(x + v * PF_W)
-        # r = x (c1 + x (c2 + ...)) + (c0 - y): the subtraction of y is off the chain
+        if scaled:
+            xv[v] = (xv[v] - pf_splat(shift)) * pf_splat(factor)
+        # r = u (c1 + u (c2 + ...)) + (c0 - y): the subtraction of y is off the chain
         term[v] = pf_splat(coef[0]) - load(y + v * PF_W)
     if degree > 0:
         for v in range(groups * PF_NV):
@@ -154,47 +161,53 @@ cdef inline_void epoch_step(const floating *x, const floating *y, const double *
                 p[v] = pf_fma(p[v], xv[v], pf_splat(coef[k]))
         for v in range(groups * PF_NV):
             term[v] = pf_fma(p[v], xv[v], term[v])
-    if mask != NULL:
-        for v in range(groups * PF_NV):
+    for v in range(groups * PF_NV):
+        if mask != NULL:
             term[v] = term[v] * pf_load(mask + v * PF_W)
+        grad[v] = term[v] * pf_load(w + v * PF_W) if weighted else term[v]
     for j in range(PF_NV):
         for g in range(groups):
             v = g * PF_NV + j
-            loss[j] = pf_fma(term[v], term[v], loss[j])
-            acc[j] = acc[j] + term[v]
+            loss[j] = pf_fma(grad[v], term[v], loss[j])
+            acc[j] = acc[j] + grad[v]
     for k in range(1, degree + 1):
         for j in range(PF_NV):
             for g in range(groups):
                 v = g * PF_NV + j
                 if fused_last and k == degree:
-                    acc[k * PF_NV + j] = pf_fma(term[v], xv[v], acc[k * PF_NV + j])
+                    acc[k * PF_NV + j] = pf_fma(grad[v], xv[v], acc[k * PF_NV + j])
                 else:
-                    term[v] = term[v] * xv[v]
-                    acc[k * PF_NV + j] = acc[k * PF_NV + j] + term[v]
+                    grad[v] = grad[v] * xv[v]
+                    acc[k * PF_NV + j] = acc[k * PF_NV + j] + grad[v]
 
 
-cdef inline_void moments_step(const floating *x, const floating *y, const double *mask,
-                              double shift, double scale, const int degree,
-                              const bint fused_last, pf_vec *acc) noexcept nogil:
-    """The power sums of PF_LANES samples, u = (x - shift) * scale: acc[k] += u^k
-    (k = 0..2 degree), acc[2 degree + 1 + k] += u^k y (k = 0..degree),
-    acc[3 degree + 2] += y^2.  mask zeroes the padding lanes.  Fused as in
-    epoch_step: with fused_last, u^(2 degree) = u^(2 degree - 1) u is added in
-    the same rounding."""
+cdef inline_void moments_step(const floating *x, const floating *y, const double *w,
+                              const double *mask, double shift, double factor, const int degree,
+                              const bint weighted, const bint fused_last,
+                              pf_vec *acc) noexcept nogil:
+    """The power sums of PF_LANES samples, u = (x - shift) * factor, with weights w
+    if weighted (else 1): acc[k] += w u^k (k = 0..2 degree), acc[2 degree + 1 + k]
+    += w u^k y (k = 0..degree), acc[3 degree + 2] += w y^2.  mask zeroes the
+    padding lanes (weighted: their weights are 0).  Fused as in epoch_step: with
+    fused_last, u^(2 degree) = u^(2 degree - 1) u is added in the same rounding."""
     cdef pf_vec u[PF_NV]
     cdef pf_vec yv[PF_NV]
     cdef pf_vec power[PF_NV]
+    cdef pf_vec weighted_y
     cdef int j, k
     for j in range(PF_NV):
-        u[j] = (load(x + j * PF_W) - pf_splat(shift)) * pf_splat(scale)
+        u[j] = (load(x + j * PF_W) - pf_splat(shift)) * pf_splat(factor)
         yv[j] = load(y + j * PF_W)
-        power[j] = pf_splat(1.0)
-    if mask != NULL:
+        power[j] = pf_load(w + j * PF_W) if weighted else pf_splat(1.0)
+    if mask != NULL and not weighted:
         for j in range(PF_NV):
             power[j] = pf_load(mask + j * PF_W)
             yv[j] = yv[j] * power[j]
     for j in range(PF_NV):
-        acc[(3 * degree + 2) * PF_NV + j] = pf_fma(yv[j], yv[j], acc[(3 * degree + 2) * PF_NV + j])
+        weighted_y = power[j] * yv[j] if weighted else yv[j]
+        acc[(3 * degree + 2) * PF_NV + j] = pf_fma(
+            weighted_y, yv[j], acc[(3 * degree + 2) * PF_NV + j]
+        )
     for k in range(2 * degree + 1):
         for j in range(PF_NV):
             if not (fused_last and k == 2 * degree and k > 0):  # else added at k - 1
@@ -209,21 +222,34 @@ cdef inline_void moments_step(const floating *x, const floating *y, const double
                 power[j] = power[j] * u[j]
 
 
-cdef inline_void block_pass(const floating *x, const floating *y, Py_ssize_t n,
-                            const double *params, const int degree, const bint moments,
+cdef struct Job:  # what a pass computes, besides the data (whose type the functions take)
+    const double *coef  # the epoch's coefficients, in u (NULL for the power sums)
+    const double *weights  # one per sample, or NULL
+    double shift, factor  # u = (x - shift) * factor
+    int degree
+    bint moments  # the power sums, not the epoch's sums
+    bint scaled  # the epoch's pass applies (shift, factor); the power sums always do
+
+
+cdef inline_void block_pass(const floating *x, const floating *y, const double *w,
+                            Py_ssize_t n, const Job *job, const int degree,
+                            const bint moments, const bint scaled, const bint weighted,
                             const bint fused_last, const int groups, double *sums,
                             pf_vec *scratch) noexcept nogil:
-    """One block of n <= BLOCK_SAMPLES samples: the epoch's sums (params = coef;
-    sums[0] = sum r^2, sums[1 + k] = sum r x^k) or the power sums (params =
-    (shift, scale)).  scratch holds the lane accumulators for degrees above the
-    specialised ones; NULL selects a local array, which the compiler keeps in
-    registers once degree is a constant."""
+    """One block of n <= BLOCK_SAMPLES samples: the epoch's sums (sums[0] =
+    sum w r^2, sums[1 + k] = sum w r u^k) or the power sums.  scratch holds the
+    lane accumulators for degrees above the specialised ones; NULL selects a
+    local array, which the compiler keeps in registers once degree is a
+    constant."""
     cdef pf_vec local[(3 * PF_SPECIALISED_MAX + 3) * PF_NV]
     cdef pf_vec *acc = scratch if scratch != NULL else local
     cdef pf_vec loss[PF_NV]
     cdef floating x_pad[PF_LANES]
     cdef floating y_pad[PF_LANES]
+    cdef double w_pad[PF_LANES]
     cdef double mask[PF_LANES]
+    cdef const double *coef = job.coef
+    cdef double shift = job.shift, factor = job.factor
     cdef int width = 3 * degree + 3 if moments else degree + 1
     cdef Py_ssize_t i = 0
     cdef int j, k
@@ -233,23 +259,29 @@ cdef inline_void block_pass(const floating *x, const floating *y, Py_ssize_t n,
         acc[k] = pf_splat(0.0)
     if not moments:
         while i + groups * PF_LANES <= n:
-            epoch_step(x + i, y + i, NULL, params, degree, fused_last, groups, loss, acc)
+            epoch_step(x + i, y + i, w + i if weighted else NULL, NULL, coef, shift, factor,
+                       degree, scaled, weighted, fused_last, groups, loss, acc)
             i += groups * PF_LANES
     while i + PF_LANES <= n:
         if moments:
-            moments_step(x + i, y + i, NULL, params[0], params[1], degree, fused_last, acc)
+            moments_step(x + i, y + i, w + i if weighted else NULL, NULL, shift, factor, degree,
+                         weighted, fused_last, acc)
         else:
-            epoch_step(x + i, y + i, NULL, params, degree, fused_last, 1, loss, acc)
+            epoch_step(x + i, y + i, w + i if weighted else NULL, NULL, coef, shift, factor,
+                       degree, scaled, weighted, fused_last, 1, loss, acc)
         i += PF_LANES
     if i < n:  # the last n - i < PF_LANES samples, padded with zeros and masked
         for k in range(PF_LANES):
             x_pad[k] = x[i + k] if i + k < n else 0
             y_pad[k] = y[i + k] if i + k < n else 0
+            w_pad[k] = w[i + k] if weighted and i + k < n else 0.0
             mask[k] = 1.0 if i + k < n else 0.0
         if moments:
-            moments_step(x_pad, y_pad, mask, params[0], params[1], degree, fused_last, acc)
+            moments_step(x_pad, y_pad, w_pad, mask, shift, factor, degree, weighted, fused_last,
+                         acc)
         else:
-            epoch_step(x_pad, y_pad, mask, params, degree, fused_last, 1, loss, acc)
+            epoch_step(x_pad, y_pad, w_pad, mask, coef, shift, factor, degree, scaled, weighted,
+                       fused_last, 1, loss, acc)
     if moments:
         for k in range(width):
             sums[k] = pf_lane_sum(acc + k * PF_NV)
@@ -259,60 +291,74 @@ cdef inline_void block_pass(const floating *x, const floating *y, Py_ssize_t n,
             sums[1 + k] = pf_lane_sum(acc + k * PF_NV)
 
 
-cdef void block_sums(const floating *x, const floating *y, Py_ssize_t n, const double *params,
-                     int degree, bint moments, double *sums, pf_vec *scratch) noexcept nogil:
-    """block_pass with the degree a constant for the specialised degrees."""
-    if moments:
-        if degree > MOMENTS_SPECIALISED_MAX:
-            block_pass(x, y, n, params, degree, True, False, 1, sums, scratch)
-        elif degree == 0:
-            block_pass(x, y, n, params, 0, True, True, 1, sums, NULL)
-        elif degree == 1:
-            block_pass(x, y, n, params, 1, True, True, 1, sums, NULL)
-        elif degree == 2:
-            block_pass(x, y, n, params, 2, True, True, 1, sums, NULL)
-        elif degree == 3:
-            block_pass(x, y, n, params, 3, True, True, 1, sums, NULL)
-        elif degree == 4:
-            block_pass(x, y, n, params, 4, True, True, 1, sums, NULL)
-        elif degree == 5:
-            block_pass(x, y, n, params, 5, True, True, 1, sums, NULL)
-        elif degree == 6:
-            block_pass(x, y, n, params, 6, True, True, 1, sums, NULL)
-        elif degree == 7:
-            block_pass(x, y, n, params, 7, True, True, 1, sums, NULL)
-        else:
-            block_pass(x, y, n, params, 8, True, True, 1, sums, NULL)
-        return
-    if degree > PF_SPECIALISED_MAX:
-        block_pass(x, y, n, params, degree, False, False, MAX_GROUPS, sums, scratch)
+cdef inline_void by_degree(const floating *x, const floating *y, const double *w, Py_ssize_t n,
+                           const Job *job, const bint moments, const bint scaled,
+                           const bint weighted, double *sums, pf_vec *scratch) noexcept nogil:
+    """block_pass with the degree a constant for the specialised degrees (the
+    flags are constants too: each call of this function is a copy)."""
+    cdef int degree = job.degree
+    if degree > (MOMENTS_SPECIALISED_MAX if moments else PF_SPECIALISED_MAX):
+        block_pass(x, y, w, n, job, degree, moments, scaled, weighted, False,
+                   1 if moments else MAX_GROUPS, sums, scratch)
     elif degree == 0:
-        block_pass(x, y, n, params, 0, False, True, pf_groups(0), sums, NULL)
+        block_pass(x, y, w, n, job, 0, moments, scaled, weighted, True,
+                   1 if moments else pf_groups(0), sums, NULL)
     elif degree == 1:
-        block_pass(x, y, n, params, 1, False, True, pf_groups(1), sums, NULL)
+        block_pass(x, y, w, n, job, 1, moments, scaled, weighted, True,
+                   1 if moments else pf_groups(1), sums, NULL)
     elif degree == 2:
-        block_pass(x, y, n, params, 2, False, True, pf_groups(2), sums, NULL)
+        block_pass(x, y, w, n, job, 2, moments, scaled, weighted, True,
+                   1 if moments else pf_groups(2), sums, NULL)
     elif degree == 3:
-        block_pass(x, y, n, params, 3, False, True, pf_groups(3), sums, NULL)
+        block_pass(x, y, w, n, job, 3, moments, scaled, weighted, True,
+                   1 if moments else pf_groups(3), sums, NULL)
     elif degree == 4:
-        block_pass(x, y, n, params, 4, False, True, pf_groups(4), sums, NULL)
+        block_pass(x, y, w, n, job, 4, moments, scaled, weighted, True,
+                   1 if moments else pf_groups(4), sums, NULL)
     elif degree == 5:
-        block_pass(x, y, n, params, 5, False, True, pf_groups(5), sums, NULL)
+        block_pass(x, y, w, n, job, 5, moments, scaled, weighted, True,
+                   1 if moments else pf_groups(5), sums, NULL)
     elif degree == 6:
-        block_pass(x, y, n, params, 6, False, True, pf_groups(6), sums, NULL)
+        block_pass(x, y, w, n, job, 6, moments, scaled, weighted, True,
+                   1 if moments else pf_groups(6), sums, NULL)
     elif degree == 7:
-        block_pass(x, y, n, params, 7, False, True, pf_groups(7), sums, NULL)
+        block_pass(x, y, w, n, job, 7, moments, scaled, weighted, True,
+                   1 if moments else pf_groups(7), sums, NULL)
     elif degree == 8:
-        block_pass(x, y, n, params, 8, False, True, pf_groups(8), sums, NULL)
-    elif PF_SPECIALISED_MAX > 8:  # the AVX-512 build: 32 registers
+        block_pass(x, y, w, n, job, 8, moments, scaled, weighted, True,
+                   1 if moments else pf_groups(8), sums, NULL)
+    elif not moments and PF_SPECIALISED_MAX > 8:  # the AVX-512 build: 32 registers
         if degree == 9:
-            block_pass(x, y, n, params, 9, False, True, pf_groups(9), sums, NULL)
+            block_pass(x, y, w, n, job, 9, False, scaled, weighted, True, pf_groups(9), sums,
+                       NULL)
         elif degree == 10:
-            block_pass(x, y, n, params, 10, False, True, pf_groups(10), sums, NULL)
+            block_pass(x, y, w, n, job, 10, False, scaled, weighted, True, pf_groups(10), sums,
+                       NULL)
         elif degree == 11:
-            block_pass(x, y, n, params, 11, False, True, pf_groups(11), sums, NULL)
+            block_pass(x, y, w, n, job, 11, False, scaled, weighted, True, pf_groups(11), sums,
+                       NULL)
         else:
-            block_pass(x, y, n, params, 12, False, True, pf_groups(12), sums, NULL)
+            block_pass(x, y, w, n, job, 12, False, scaled, weighted, True, pf_groups(12), sums,
+                       NULL)
+
+
+cdef void block_sums(const floating *x, const floating *y, const double *w, Py_ssize_t n,
+                     const Job *job, double *sums, pf_vec *scratch) noexcept nogil:
+    """The sums of one block, by the copy of the pass made for the job's kind:
+    the power sums with or without weights; the epoch's sums unscaled, scaled,
+    or scaled and weighted (a fit that is weighted but not scaled passes the
+    identity (0, 1), which changes no bit)."""
+    if job.moments:
+        if job.weights != NULL:
+            by_degree(x, y, w, n, job, True, True, True, sums, scratch)
+        else:
+            by_degree(x, y, w, n, job, True, True, False, sums, scratch)
+    elif job.weights != NULL:
+        by_degree(x, y, w, n, job, False, True, True, sums, scratch)
+    elif job.scaled:
+        by_degree(x, y, w, n, job, False, True, False, sums, scratch)
+    else:
+        by_degree(x, y, w, n, job, False, False, False, sums, scratch)
 
 
 # ------------------------------------------------------------ interrupts
@@ -364,10 +410,9 @@ cdef int poll_now(Poll *poll) noexcept nogil:
 # ------------------------------------------------------------ passes over the data
 
 cdef struct Pass:
+    Job job
     Py_ssize_t n
     Py_ssize_t nblocks
-    int degree
-    bint moments  # power sums, not the epoch's sums
     int width  # sums per block
     int nthreads
     Py_ssize_t scratch_vectors  # per thread; 0 for the specialised degrees
@@ -377,21 +422,21 @@ cdef struct Pass:
     Poll poll
 
 
-cdef int pass_init(Pass *work, Py_ssize_t n, int degree, bint moments, int nthreads,
+cdef int pass_init(Pass *work, const Job *job, Py_ssize_t n, int nthreads,
                    bint poll_signals) noexcept nogil:
     cdef size_t sums_bytes, scratch_bytes
     cdef uintptr_t base
-    cdef int specialised = MOMENTS_SPECIALISED_MAX if moments else PF_SPECIALISED_MAX
+    cdef int degree = job.degree
+    cdef int specialised = MOMENTS_SPECIALISED_MAX if job.moments else PF_SPECIALISED_MAX
     poll_init(&work.poll, poll_signals, POLL_BLOCKS)
+    work.job = job[0]
     work.n = n
     work.nblocks = (n + BLOCK_SAMPLES - 1) // BLOCK_SAMPLES
-    work.degree = degree
-    work.moments = moments
-    work.width = 3 * degree + 3 if moments else degree + 2
+    work.width = 3 * degree + 3 if job.moments else degree + 2
     work.nthreads = max(1, min(nthreads, <int>min(work.nblocks, 1 << 20)))
     if not pf_have_openmp():
         work.nthreads = 1
-    work.scratch_vectors = (3 * degree + 3 if moments else degree + 1) * PF_NV
+    work.scratch_vectors = (3 * degree + 3 if job.moments else degree + 1) * PF_NV
     if degree <= specialised:
         work.scratch_vectors = 0
     sums_bytes = <size_t>work.nblocks * <size_t>work.width * sizeof(double)
@@ -408,21 +453,22 @@ cdef int pass_init(Pass *work, Py_ssize_t n, int degree, bint moments, int nthre
     return OK
 
 
-cdef void pass_blocks(Pass *work, const floating *x, const floating *y, const double *params,
-                      Py_ssize_t first, Py_ssize_t last, pf_vec *scratch,
-                      bint poller) noexcept nogil:
+cdef void pass_blocks(Pass *work, const floating *x, const floating *y, Py_ssize_t first,
+                      Py_ssize_t last, pf_vec *scratch, bint poller) noexcept nogil:
     """The sums of blocks [first, last) into work.block_sums; the polling thread
     passes poller.  Stops early once interrupted."""
     cdef Py_ssize_t b, start
+    cdef const double *w = work.job.weights
     for b in range(first, last):
         if poll_now(&work.poll) if poller else pf_flag_read(&work.poll.interrupted):
             return
         start = b * BLOCK_SAMPLES
-        block_sums(x + start, y + start, min(work.n - start, <Py_ssize_t>BLOCK_SAMPLES), params,
-                   work.degree, work.moments, work.block_sums + b * work.width, scratch)
+        block_sums(x + start, y + start, w + start if w != NULL else NULL,
+                   min(work.n - start, <Py_ssize_t>BLOCK_SAMPLES), &work.job,
+                   work.block_sums + b * work.width, scratch)
 
 
-cdef void pass_run(Pass *work, const floating *x, const floating *y, const double *params,
+cdef void pass_run(Pass *work, const floating *x, const floating *y,
                    double *totals) noexcept nogil:
     """One pass over all blocks, on work.nthreads threads, then totals[j] = the
     sum over blocks, in block order, of block_sums[b][j].  Which thread computes
@@ -430,7 +476,7 @@ cdef void pass_run(Pass *work, const floating *x, const floating *y, const doubl
     cdef Py_ssize_t b, share = 0, first = 0, last = 0
     cdef int j, thread = 0, team = 1
     if work.nthreads == 1:  # no OpenMP calls: they cost more than a small epoch
-        pass_blocks(work, x, y, params, 0, work.nblocks, work.scratch, True)
+        pass_blocks(work, x, y, 0, work.nblocks, work.scratch, True)
     else:
         with parallel(num_threads=work.nthreads):
             thread = threadid()
@@ -438,7 +484,7 @@ cdef void pass_run(Pass *work, const floating *x, const floating *y, const doubl
             share = (work.nblocks + team - 1) // team
             first = min(thread * share, work.nblocks)
             last = min(first + share, work.nblocks)
-            pass_blocks(work, x, y, params, first, last,
+            pass_blocks(work, x, y, first, last,
                         NULL if work.scratch == NULL
                         else work.scratch + thread * work.scratch_vectors,
                         thread == 0)
@@ -531,18 +577,19 @@ cdef int take_step(int degree, double *coef, const double *half_gradient, double
     return CONVERGED if converged(previous, loss, s.tol) else OK
 
 
-cdef Py_ssize_t fit_epochs(const floating *x, const floating *y, Py_ssize_t n, int degree,
+cdef Py_ssize_t fit_epochs(const floating *x, const floating *y, const Job *job, Py_ssize_t n,
                            double *coef, Py_ssize_t epochs, double *losses, const Settings *s,
                            int *status) noexcept nogil:
-    """Run up to `epochs` epochs in place on coef, loss t into losses[t]; returns
-    the epochs completed.  status: OK, NOMEM, INTERRUPTED, CONVERGED, or DIVERGED
-    (then epoch `return value` had a non-finite loss or update and coef holds
-    the last finite coefficients)."""
+    """Run up to `epochs` epochs in place on coef (which job.coef points to), loss t
+    into losses[t]; returns the epochs completed.  status: OK, NOMEM, INTERRUPTED,
+    CONVERGED, or DIVERGED (then epoch `return value` had a non-finite loss or
+    update and coef holds the last finite coefficients)."""
     cdef Pass work
     cdef double *totals
     cdef Py_ssize_t t, completed = 0
+    cdef int degree = job.degree
     cdef int step = OK
-    status[0] = pass_init(&work, n, degree, False, s.nthreads, s.poll_signals)
+    status[0] = pass_init(&work, job, n, s.nthreads, s.poll_signals)
     if status[0] != OK:
         return 0
     totals = <double *>malloc(<size_t>(4 * degree + 6) * sizeof(double))
@@ -551,7 +598,7 @@ cdef Py_ssize_t fit_epochs(const floating *x, const floating *y, Py_ssize_t n, i
         status[0] = NOMEM
         return 0
     for t in range(epochs):
-        pass_run(&work, x, y, coef, totals)
+        pass_run(&work, x, y, totals)
         if pf_flag_read(&work.poll.interrupted):
             break
         step = take_step(degree, coef, totals + 1, totals[0],
@@ -567,16 +614,15 @@ cdef Py_ssize_t fit_epochs(const floating *x, const floating *y, Py_ssize_t n, i
     return completed
 
 
-cdef int data_pass(const floating *x, const floating *y, Py_ssize_t n, int degree,
-                   bint moments, const double *params, int nthreads, bint poll_signals,
-                   double *totals) noexcept nogil:
-    """One pass: the epoch's sums at coefficients params, or the power sums of
-    u = (x - params[0]) * params[1].  Returns OK, NOMEM or INTERRUPTED."""
+cdef int data_pass(const floating *x, const floating *y, const Job *job, Py_ssize_t n,
+                   int nthreads, bint poll_signals, double *totals) noexcept nogil:
+    """One pass: the epoch's sums at job.coef, or the power sums.  Returns OK,
+    NOMEM or INTERRUPTED."""
     cdef Pass work
-    cdef int status = pass_init(&work, n, degree, moments, nthreads, poll_signals)
+    cdef int status = pass_init(&work, job, n, nthreads, poll_signals)
     if status != OK:
         return status
-    pass_run(&work, x, y, params, totals)
+    pass_run(&work, x, y, totals)
     free(work.allocation)
     return INTERRUPTED if work.poll.interrupted else OK
 
@@ -742,10 +788,25 @@ cdef Settings make_settings(double lr, double tol, double previous_loss, int thr
     return settings
 
 
-def run_epochs(const floating[::1] x, const floating[::1] y, double[::1] coef,
-               double[::1] losses, double lr, double tol, double previous_loss, int threads,
-               bint poll_signals, int optimizer, const double[::1] hyper, double[::1] state):
-    """Run len(losses) epochs in place on coef; returns (epochs completed, status).
+cdef Job make_job(const double[::1] weights, const double *coef, int degree, double shift,
+                  double factor, bint moments) noexcept:
+    cdef Job job
+    job.coef = coef
+    job.weights = &weights[0] if weights is not None else NULL
+    job.shift = shift
+    job.factor = factor
+    job.degree = degree
+    job.moments = moments
+    job.scaled = moments or shift != 0.0 or factor != 1.0
+    return job
+
+
+def run_epochs(const floating[::1] x, const floating[::1] y, const double[::1] weights,
+               double[::1] coef, double[::1] losses, double lr, double tol, double previous_loss,
+               double shift, double factor, int threads, bint poll_signals, int optimizer,
+               const double[::1] hyper, double[::1] state):
+    """Run len(losses) epochs in place on coef (in u = (x - shift) * factor, with
+    weights or None); returns (epochs completed, status).
 
     tol stops once the loss falls by less than tol (relative) in an epoch;
     previous_loss is the loss of the epoch before the first (NaN: none).
@@ -757,34 +818,35 @@ def run_epochs(const floating[::1] x, const floating[::1] y, double[::1] coef,
     cdef double *losses_ptr = &losses[0] if losses.shape[0] > 0 else NULL
     cdef Settings settings = make_settings(lr, tol, previous_loss, threads, poll_signals,
                                            optimizer, hyper, state)
+    cdef Job job = make_job(weights, &coef[0], <int>coef.shape[0] - 1, shift, factor, False)
     with nogil:
-        completed = fit_epochs(&x[0], &y[0], x.shape[0], <int>coef.shape[0] - 1, &coef[0],
-                               losses.shape[0], losses_ptr, &settings, &status)
+        completed = fit_epochs(&x[0], &y[0], &job, x.shape[0], &coef[0], losses.shape[0],
+                               losses_ptr, &settings, &status)
     check_status(status)
     return completed, status
 
 
-def sums(const floating[::1] x, const floating[::1] y, const double[::1] coef,
-         double[::1] out, int threads, bint poll_signals):
-    """out[0] = sum r**2, out[1 + k] = sum r * x**k, r = p(x) - y."""
+def sums(const floating[::1] x, const floating[::1] y, const double[::1] weights,
+         const double[::1] coef, double shift, double factor, double[::1] out, int threads,
+         bint poll_signals):
+    """out[0] = sum w r**2, out[1 + k] = sum w r u**k, r = p(u) - y,
+    u = (x - shift) * factor (w = 1 when weights is None)."""
     cdef int status
+    cdef Job job = make_job(weights, &coef[0], <int>coef.shape[0] - 1, shift, factor, False)
     with nogil:
-        status = data_pass(&x[0], &y[0], x.shape[0], <int>coef.shape[0] - 1, False, &coef[0],
-                           threads, poll_signals, &out[0])
+        status = data_pass(&x[0], &y[0], &job, x.shape[0], threads, poll_signals, &out[0])
     check_status(status)
 
 
-def moments(const floating[::1] x, const floating[::1] y, int degree, double shift,
-            double scale, double[::1] out, int threads, bint poll_signals):
-    """The power sums of u = (x - shift) * scale into out (3 degree + 3 values):
-    sum u^k (k <= 2 degree), sum u^k y (k <= degree), sum y^2."""
+def moments(const floating[::1] x, const floating[::1] y, const double[::1] weights, int degree,
+            double shift, double factor, double[::1] out, int threads, bint poll_signals):
+    """The power sums of u = (x - shift) * factor into out (3 degree + 3 values):
+    sum w u^k (k <= 2 degree), sum w u^k y (k <= degree), sum w y^2 (w = 1 when
+    weights is None)."""
     cdef int status
-    cdef double params[2]
-    params[0] = shift
-    params[1] = scale
+    cdef Job job = make_job(weights, NULL, degree, shift, factor, True)
     with nogil:
-        status = data_pass(&x[0], &y[0], x.shape[0], degree, True, params, threads,
-                           poll_signals, &out[0])
+        status = data_pass(&x[0], &y[0], &job, x.shape[0], threads, poll_signals, &out[0])
     check_status(status)
 
 

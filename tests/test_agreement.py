@@ -121,7 +121,7 @@ def test_kernel_sums_are_the_exact_loss_and_gradient(degree, dtype, isa):
     y = rng.standard_normal(37).astype(dtype)
     coef = rng.standard_normal(degree + 1)
     out = np.empty(degree + 2)
-    _kernels.module(isa).sums(x, y, coef, out, 1, False)
+    _kernels.module(isa).sums(x, y, None, coef, 0.0, 1.0, out, 1, False)
     exact = _exact_sums(x, y, coef)
     # A sum of n terms is exact to about n * eps * sum(|term|): bound each sum so.
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
@@ -130,6 +130,119 @@ def test_kernel_sums_are_the_exact_loss_and_gradient(degree, dtype, isa):
     bound = 37 * 2.3e-16 * np.concatenate([[np.sum(residual**2)], terms.sum(axis=0)])
     assert np.all(np.abs(out - exact) <= bound), (out - exact) / bound
     np.testing.assert_allclose(out[0], exact[0], rtol=1e-13)
+
+
+HYPER = np.array([0.9, 0.99, 0.9, 0.999, 1e-8])
+
+
+def _epochs(kernel, x, y, weights, coef, shift, factor, lr, threads=1, epochs=25):
+    coef = coef.copy()
+    losses = np.empty(epochs)
+    done, _ = kernel.run_epochs(
+        x, y, weights, coef, losses, lr, 0.0, math.nan, shift, factor, threads, False, 0,
+        HYPER, np.zeros(kernel.state_size(coef.size - 1)),
+    )  # fmt: skip
+    assert done == epochs
+    return coef, losses
+
+
+@pytest.mark.parametrize("degree", [0, 2, 3, 8, 12, 15])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+def test_scaling_in_the_kernel_is_the_scaled_copy_bit_for_bit(degree, dtype, isa):
+    """u = (x - shift) * factor computed per sample inside the pass gives exactly
+    what the pass gives on a float64 copy of u (the two roundings are the same),
+    for the epochs and the final sums; n = 9003 has more than one block and a
+    padded tail."""
+    kernel = _kernels.module(isa)
+    rng = np.random.default_rng(degree)
+    x = rng.uniform(1.7e9, 1.7e9 + 3e7, 9003).astype(dtype)
+    y = rng.standard_normal(9003).astype(dtype)
+    lo, hi = float(x.min()), float(x.max())
+    shift, factor = lo / 2 + hi / 2, 2.0 / (hi - lo)
+    u = (x.astype(np.float64) - shift) * factor
+    coef = 0.1 * rng.standard_normal(degree + 1)
+    lr = 0.2 / (9003 * (degree + 1))
+    inside = _epochs(kernel, x, y.astype(np.float64) if dtype == np.float64 else y, None, coef,
+                     shift, factor, lr)  # fmt: skip
+    copied = _epochs(kernel, u, y.astype(np.float64), None, coef, 0.0, 1.0, lr)
+    assert inside[0].tobytes() == copied[0].tobytes()
+    assert inside[1].tobytes() == copied[1].tobytes()
+    sums_inside, sums_copied = np.empty(degree + 2), np.empty(degree + 2)
+    kernel.sums(x, y, None, coef, shift, factor, sums_inside, 1, False)
+    kernel.sums(u, y.astype(np.float64), None, coef, 0.0, 1.0, sums_copied, 1, False)
+    assert sums_inside.tobytes() == sums_copied.tobytes()
+
+
+@pytest.mark.parametrize("degree", [0, 1, 3, 8, 12, 20])
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+def test_unit_weights_change_no_bit(degree, isa):
+    """The weighted copies of both passes with weights of 1 are the unweighted ones,
+    scaled or not, on 1 and 2 threads."""
+    kernel = _kernels.module(isa)
+    rng = np.random.default_rng(degree)
+    x = rng.uniform(-1, 1, 70_003)
+    y = np.sin(3 * x) + 0.1 * rng.standard_normal(x.size)
+    ones = np.ones(x.size)
+    coef = 0.1 * rng.standard_normal(degree + 1)
+    lr = 0.1 / (x.size * (degree + 1))
+    for shift, factor in ((0.0, 1.0), (0.25, 0.75)):
+        for threads in (1, 2):
+            plain = _epochs(kernel, x, y, None, coef, shift, factor, lr, threads, 5)
+            weighted = _epochs(kernel, x, y, ones, coef, shift, factor, lr, threads, 5)
+            assert plain[0].tobytes() == weighted[0].tobytes()
+            assert plain[1].tobytes() == weighted[1].tobytes()
+        stats_plain, stats_weighted = np.empty((2, 3 * degree + 3))
+        kernel.moments(x, y, None, degree, shift, factor, stats_plain, 1, False)
+        kernel.moments(x, y, ones, degree, shift, factor, stats_weighted, 1, False)
+        assert stats_plain.tobytes() == stats_weighted.tobytes()
+
+
+@pytest.mark.parametrize("degree", [0, 3, 8, 10])
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+def test_weighted_sums_are_exact(degree, isa):
+    """Weighted loss, gradient and power sums against exact rational arithmetic;
+    weights include 0 and non-integers; n = 37 has a padded tail."""
+    kernel = _kernels.module(isa)
+    rng = np.random.default_rng(40 + degree)
+    x = rng.uniform(-1.2, 1.2, 37)
+    y = rng.standard_normal(37)
+    w = rng.uniform(0, 3, 37)
+    w[::5] = 0.0
+    coef = rng.standard_normal(degree + 1)
+    out = np.empty(degree + 2)
+    kernel.sums(x, y, w, coef, 0.0, 1.0, out, 1, False)
+    xs, ys, ws = ([Fraction(float(v)) for v in a] for a in (x, y, w))
+    cs = [Fraction(float(v)) for v in coef]
+    residuals = [
+        sum(c * xi**k for k, c in enumerate(cs)) - yi for xi, yi in zip(xs, ys, strict=True)
+    ]
+    exact = [sum(wi * r * r for wi, r in zip(ws, residuals, strict=True))] + [
+        sum(wi * r * xi**k for wi, r, xi in zip(ws, residuals, xs, strict=True))
+        for k in range(degree + 1)
+    ]
+    terms = np.abs(w * (np.polynomial.polynomial.polyval(x, coef) - y))
+    bound = 37 * 2.3e-16 * np.concatenate(
+        [[np.sum(terms * np.abs(np.polynomial.polynomial.polyval(x, coef) - y))],
+         (terms[:, None] * np.abs(x)[:, None] ** np.arange(degree + 1)).sum(axis=0)]
+    )  # fmt: skip
+    assert np.all(np.abs(out - [float(v) for v in exact]) <= bound)
+    stats = np.empty(3 * degree + 3)
+    kernel.moments(x, y, w, degree, 0.0, 1.0, stats, 1, False)
+    exact_stats = (
+        [sum(wi * xi**k for wi, xi in zip(ws, xs, strict=True)) for k in range(2 * degree + 1)]
+        + [
+            sum(wi * xi**k * yi for wi, xi, yi in zip(ws, xs, ys, strict=True))
+            for k in range(degree + 1)
+        ]
+        + [sum(wi * yi * yi for wi, yi in zip(ws, ys, strict=True))]
+    )
+    magnitude = np.concatenate(
+        [[np.sum(w * np.abs(x) ** k) for k in range(2 * degree + 1)],
+         [np.sum(w * np.abs(x) ** k * np.abs(y)) for k in range(degree + 1)],
+         [np.sum(w * y * y)]]
+    )  # fmt: skip
+    assert np.all(np.abs(stats - [float(v) for v in exact_stats]) <= 37 * 2.3e-16 * magnitude)
 
 
 def test_first_epoch_is_one_gradient_step():
@@ -184,3 +297,41 @@ def test_repeated_runs_give_bitwise_the_same_result(tutorial_data):
         again = polyfit.fit(x, y, seed=3)
         assert again.coef.tobytes() == first.coef.tobytes()
         assert again.losses.tobytes() == first.losses.tobytes()
+
+
+def test_scaled_fit_gives_the_same_bits_with_or_without_its_copy(monkeypatch):
+    """Small data are scaled into a float64 copy, large ones inside the kernel
+    (polyfit._fit.SCALE_COPY_SAMPLES): the results are the same either way."""
+    from polyfit import _fit
+
+    rng = np.random.default_rng(8)
+    x = rng.uniform(0.0, 1000.0, 10_001).astype(np.float32)
+    y = (1e-6 * x.astype(np.float64) ** 2 + rng.standard_normal(x.size)).astype(np.float32)
+    options = {"lr": 1e-5, "epochs": 300, "scale": True, "init": np.zeros(3)}
+    copied = polyfit.fit(x, y, 2, **options)
+    monkeypatch.setattr(_fit, "SCALE_COPY_SAMPLES", 0)
+    inside = polyfit.fit(x, y, 2, **options)
+    assert inside.coef.tobytes() == copied.coef.tobytes()
+    assert inside.losses.tobytes() == copied.losses.tobytes()
+    assert inside.loss == copied.loss
+
+
+def test_scaling_large_data_allocates_no_copy():
+    """scale=True on 3 million float32 samples: a float64 copy of x would be 24 MB;
+    the fit allocates less than 1 MB."""
+    import tracemalloc
+
+    from polyfit import _fit
+
+    n = _fit.SCALE_COPY_SAMPLES + 1_000_000
+    x = np.linspace(1.7e9, 1.7e9 + 3e7, n, dtype=np.float32)
+    y = np.ones(n, dtype=np.float32)
+    polyfit.fit(x[:100], y[:100], 2, lr=1e-3, epochs=1, scale=True, init=np.zeros(3))
+    tracemalloc.start()
+    try:
+        result = polyfit.fit(x, y, 2, lr=1e-9, epochs=2, scale=True, init=np.zeros(3))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.domain is not None and np.isfinite(result.loss)
+    assert peak < 1 << 20, peak

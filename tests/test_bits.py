@@ -51,20 +51,20 @@ def _runs(isa):
                     coef, losses = start.copy(), np.empty(12)
                     state = np.zeros(kernel.state_size(degree))
                     done, _ = kernel.run_epochs(
-                        x, y, coef, losses, 0.1 / (n * (degree + 1)), 0.0, math.nan,
-                        threads, False, 0, HYPER, state,
+                        x, y, None, coef, losses, 0.1 / (n * (degree + 1)), 0.0, math.nan,
+                        0.0, 1.0, threads, False, 0, HYPER, state,
                     )  # fmt: skip
                     key = f"{isa} {np.dtype(dtype).name} degree {degree} n {n} threads {threads}"
                     results[key] = _digest(coef, losses[:done])
                 moments = np.empty(3 * degree + 3)
-                kernel.moments(x, y, degree, 0.25, 0.5, moments, 1, False)
+                kernel.moments(x, y, None, degree, 0.25, 0.5, moments, 1, False)
                 results[f"{isa} {np.dtype(dtype).name} degree {degree} n {n} moments"] = _digest(
                     moments
                 )
     x = rng.uniform(-1, 1, 3000)
     for degree in (2, 5, 10):
         moments = np.empty(3 * degree + 3)
-        kernel.moments(x, np.cos(3 * x), degree, 0.0, 1.0, moments, 1, False)
+        kernel.moments(x, np.cos(3 * x), None, degree, 0.0, 1.0, moments, 1, False)
         for name, code in kernel.OPTIMIZERS.items():
             coef, losses = np.zeros(degree + 1), np.empty(300)
             state = np.zeros(kernel.state_size(degree))

@@ -82,7 +82,7 @@ def test_power_sums_are_exact_on_every_instruction_set(degree, dtype, isa):
     y = rng.standard_normal(37).astype(dtype)
     shift, scale = 1.0, 0.25
     out = np.empty(3 * degree + 3)
-    _kernels.module(isa).moments(x, y, degree, shift, scale, out, 1, False)
+    _kernels.module(isa).moments(x, y, None, degree, shift, scale, out, 1, False)
     u = (x.astype(np.float64) - shift) * scale
     y64 = y.astype(np.float64)
     us = [Fraction(float(v)) for v in u]
