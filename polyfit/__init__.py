@@ -18,7 +18,7 @@ except ImportError as exc:  # no pure-Python fallback for fit: say how to build
     ) from exc
 
 from ._config import show_config
-from ._errors import DivergenceError, PolyfitWarning
+from ._errors import ConvergenceWarning, DivergenceError, PolyfitWarning, RankWarning
 from ._fit import fit
 from ._moments import Moments, fit_stream
 from ._result import FitResult
@@ -26,10 +26,12 @@ from ._stats import ConditioningWarning
 
 __all__ = [
     "ConditioningWarning",
+    "ConvergenceWarning",
     "DivergenceError",
     "FitResult",
     "Moments",
     "PolyfitWarning",
+    "RankWarning",
     "__version__",
     "fit",
     "fit_stream",
