@@ -43,6 +43,16 @@ class PolyfitWarning(UserWarning):
         return (type(self), (self.problem, self.remedy))
 
 
+class ConditioningWarning(PolyfitWarning, RuntimeWarning):
+    """G = sum of the powers of x is too ill-conditioned for a fit in float64.
+
+    With method="moments" the power sums lose the digits the gradient needs;
+    with either method gradient descent cannot get near the optimum in any
+    practical number of epochs.  The remedy scales x (``scale=True``) or lowers
+    the degree; it is never ``method="exact"``, which has the second problem.
+    """
+
+
 class ConvergenceWarning(PolyfitWarning):
     """A fit ended more than 1 % above the least-squares optimum
     (`FitResult.optimal_loss`).

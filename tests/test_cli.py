@@ -43,7 +43,7 @@ def test_console_script_is_installed_and_runs_the_demo():
     lines = done.stdout.splitlines()
     assert len(lines) == 21 and lines[0].startswith("99 ") and lines[-1].startswith("Result: y = ")
     x = np.linspace(-math.pi, math.pi, 2000)
-    expected = polyfit.fit(x, np.sin(x), seed=3)
+    expected = polyfit.fit(x, np.sin(x), lr=1e-6, scale=False, seed=3)
     assert lines[-1] == f"Result: {expected}"
 
 
@@ -71,7 +71,7 @@ def test_fit_csv_with_and_without_header(tmp_path, quadratic, capsys, header):
         == 0
     )
     out = capsys.readouterr().out.splitlines()
-    expected = polyfit.fit(x, y, 2, lr="auto", epochs=300, seed=0)
+    expected = polyfit.fit(x, y, 2, lr="auto", epochs=300, seed=0, scale=False)
     assert [line.split()[0] for line in out[:-1]] == ["99", "199", "299"]
     assert float(out[0].split()[1]) == expected.losses[99]
     assert out[-1] == f"Result: {expected}"
@@ -85,7 +85,7 @@ def test_columns_by_name_and_index(tmp_path, quadratic, capsys):
         + "\n".join(f"{i},{b},{a}" for i, (a, b) in enumerate(zip(x, y, strict=True)))
         + "\n"
     )
-    expected = polyfit.fit(x, y, 2, lr="auto", epochs=50, seed=1)
+    expected = polyfit.fit(x, y, 2, lr="auto", epochs=50, seed=1, scale=False)
     assert (
         run(
             "fit",
@@ -112,7 +112,7 @@ def test_npy_and_npz(tmp_path, quadratic, capsys):
     x, y = quadratic
     np.save(tmp_path / "table.npy", np.column_stack([x, y]))
     np.savez(tmp_path / "arrays.npz", x=x, y=y)
-    expected = polyfit.fit(x, y, 2, lr="auto", epochs=40, seed=2)
+    expected = polyfit.fit(x, y, 2, lr="auto", epochs=40, seed=2, scale=False)
     for name in ("table.npy", "arrays.npz"):
         assert (
             run("fit", tmp_path / name, "--degree", 2, "--lr", "auto", "--epochs", 40, "--seed", 2)
@@ -149,7 +149,7 @@ def test_json_and_plot_outputs(tmp_path, quadratic):
     assert code == 0
     document = json.loads((tmp_path / "out.json").read_text())
     expected = polyfit.fit(
-        x, y, 2, lr="auto", epochs=250, seed=0, method="moments", optimizer="adam"
+        x, y, 2, lr="auto", epochs=250, seed=0, method="moments", optimizer="adam", scale=False
     )
     assert document["coef"] == expected.coef.tolist() and document["loss"] == expected.loss
     assert document["settings"]["method"] == "moments" and document["lr"] == expected.lr

@@ -16,8 +16,8 @@ from polyfit import _kernels
 def test_moments_equal_exact_on_the_tutorial(tutorial_data):
     x, y = tutorial_data
     for seed in range(3):
-        exact = polyfit.fit(x, y, seed=seed)
-        moments = polyfit.fit(x, y, seed=seed, method="moments")
+        exact = polyfit.fit(x, y, lr=1e-6, scale=False, seed=seed)
+        moments = polyfit.fit(x, y, lr=1e-6, scale=False, seed=seed, method="moments")
         assert moments.method == "moments" and exact.method == "exact"
         np.testing.assert_allclose(moments.coef, exact.coef, rtol=1e-8)
         np.testing.assert_allclose(moments.losses, exact.losses, rtol=1e-8)
@@ -34,9 +34,11 @@ def test_moments_equal_exact_for_degrees_up_to_16(degree, dtype):
     init = rng.standard_normal(degree + 1)
     lr = stable_lr(x, degree)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no conditioning warning in [-1, 1]
-        moments = polyfit.fit(x, y, degree, lr=lr, epochs=200, init=init, method="moments")
-    exact = polyfit.fit(x, y, degree, lr=lr, epochs=200, init=init)
+        warnings.simplefilter("error", polyfit.ConditioningWarning)  # none in [-1, 1]
+        moments = polyfit.fit(
+            x, y, degree, lr=lr, epochs=200, init=init, method="moments", scale=False
+        )
+    exact = polyfit.fit(x, y, degree, lr=lr, epochs=200, init=init, scale=False)
     np.testing.assert_allclose(moments.coef, exact.coef, rtol=1e-8)
     np.testing.assert_allclose(moments.losses, exact.losses, rtol=1e-8)
 
@@ -116,7 +118,7 @@ def test_moments_threads_are_bitwise_identical():
     rng = np.random.default_rng(1)
     x = rng.uniform(-1, 1, 300_007)
     y = np.sin(x)
-    stats = [polyfit.Moments(6).update(x, y, threads=k).stats for k in (1, 2, 4)]
+    stats = [polyfit.Moments(6, None).update(x, y, threads=k).stats for k in (1, 2, 4)]
     for other in stats[1:]:
         assert other.tobytes() == stats[0].tobytes()
 
@@ -132,11 +134,11 @@ def test_chunked_merged_and_streamed_equal_one_pass():
     rng = np.random.default_rng(2)
     x = rng.uniform(-2, 3, 50_000)
     y = np.exp(-x) + 0.05 * rng.standard_normal(x.size)
-    one = polyfit.Moments(3).update(x, y)
+    one = polyfit.Moments(3, None).update(x, y)
     cuts = np.sort(rng.choice(np.arange(1, x.size), 7, replace=False))
     parts = list(zip(np.split(x, cuts), np.split(y, cuts), strict=True))
-    pieces = [polyfit.Moments(3).update(a, b) for a, b in parts]
-    chained = polyfit.Moments(3)
+    pieces = [polyfit.Moments(3, None).update(a, b) for a, b in parts]
+    chained = polyfit.Moments(3, None)
     for a, b in parts:
         chained.update(a, b)
     merged = sum(pieces)
@@ -145,8 +147,8 @@ def test_chunked_merged_and_streamed_equal_one_pass():
     # associative and commutative bit for bit: the sums are kept exactly
     a, b, c = pieces[0], pieces[1], pieces[2]
     assert (a + b) + c == a + (b + c) == c.merge(b.merge(a))
-    streamed = polyfit.fit_stream(iter(parts), 3, lr="auto", epochs=300, seed=0)
-    in_memory = polyfit.fit(x, y, 3, lr="auto", epochs=300, seed=0, method="moments")
+    streamed = polyfit.fit_stream(iter(parts), 3, domain=None, lr="auto", epochs=300, seed=0)
+    in_memory = polyfit.fit(x, y, 3, lr="auto", epochs=300, seed=0, method="moments", scale=False)
     np.testing.assert_allclose(streamed.coef, in_memory.coef, rtol=1e-9)
     np.testing.assert_allclose(streamed.losses, in_memory.losses, rtol=1e-9)
 
@@ -169,12 +171,19 @@ def test_stream_from_memory_mapped_files_in_constant_memory(tmp_path):
     y = np.load(tmp_path / "y.npy", mmap_mode="r")
     chunks = ((x[i : i + chunk], y[i : i + chunk]) for i in range(0, n, chunk))
     tracemalloc.start()
-    result = polyfit.fit_stream(chunks, 2, lr="auto", epochs=200, seed=0)
+    result = polyfit.fit_stream(chunks, 2, domain=None, lr="auto", epochs=200, seed=0)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 2 * 2**20  # the 32 MB of data are never held: O(chunk) at most
     expected = polyfit.fit(
-        np.asarray(x), np.asarray(y), 2, lr="auto", epochs=200, seed=0, method="moments"
+        np.asarray(x),
+        np.asarray(y),
+        2,
+        lr="auto",
+        epochs=200,
+        seed=0,
+        method="moments",
+        scale=False,
     )
     np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-9)
 
@@ -184,7 +193,7 @@ def test_auto_lr_decreases_the_loss_every_epoch(method):
     rng = np.random.default_rng(4)
     x = rng.uniform(-1, 2, 4000)
     y = np.sin(2 * x) + 0.1 * rng.standard_normal(x.size)
-    result = polyfit.fit(x, y, 5, lr="auto", epochs=500, seed=1, method=method)
+    result = polyfit.fit(x, y, 5, lr="auto", epochs=500, seed=1, method=method, scale=False)
     gram = np.vander(x, 6, increasing=True)
     assert result.lr == pytest.approx(0.5 / np.linalg.eigvalsh(gram.T @ gram)[-1], rel=1e-10)
     steps = np.diff(result.losses)
@@ -240,7 +249,7 @@ def test_scaled_fit_reaches_the_least_squares_optimum(method):
         scaled.predict(x), optimum(x), rtol=1e-3, atol=1e-3 * np.abs(y).max()
     )
     np.testing.assert_allclose(scaled.to_polynomial()(x), scaled.predict(x), rtol=1e-12)
-    raw = polyfit.fit(x, y, 2, lr="auto", epochs=3000, seed=0, method=method)
+    raw = polyfit.fit(x, y, 2, lr="auto", epochs=3000, seed=0, method=method, scale=False)
     assert raw.loss > 1.01 * best  # the test can fail: without scaling it cannot get there
 
 
@@ -260,16 +269,16 @@ def test_conditioning_warning_names_the_cause():
     with pytest.warns(
         polyfit.ConditioningWarning, match=r"degree 10 over x in \[0, 100\].*scale=True"
     ):
-        polyfit.fit(x, np.sqrt(x), 10, lr=1e-40, epochs=5, seed=0, method="moments")
+        polyfit.fit(x, np.sqrt(x), 10, lr=1e-40, epochs=5, seed=0, method="moments", scale=False)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", polyfit.ConditioningWarning)
         polyfit.fit(x, np.sqrt(x), 10, lr="auto", epochs=5, seed=0, method="moments", scale=True)
 
 
 def test_overflowing_power_sums_are_refused():
     x = np.array([1e200, 2.0, 3.0])
     with pytest.raises(ValueError, match=r"overflow float64.*scale=True"):
-        polyfit.fit(x, [1.0, 2.0, 3.0], 2, method="moments", seed=0)
+        polyfit.fit(x, [1.0, 2.0, 3.0], 2, method="moments", seed=0, scale=False)
 
 
 @pytest.mark.parametrize(
@@ -292,12 +301,75 @@ def test_bad_new_arguments(kwargs, error, words):
 
 def test_moments_bad_input():
     with pytest.raises(ValueError, match="no data"):
-        polyfit.Moments(2).fit()
+        polyfit.Moments(2, None).fit()
     with pytest.raises(ValueError, match="cannot merge"):
-        polyfit.Moments(2) + polyfit.Moments(3)
+        polyfit.Moments(2, None) + polyfit.Moments(3, None)
     with pytest.raises(ValueError, match="domain"):
         polyfit.Moments(2, domain=(1.0, 0.0))
     with pytest.raises(TypeError, match="pairs"):
-        polyfit.fit_stream([np.ones(3)], 1)
+        polyfit.fit_stream([np.ones(3)], 1, domain=None)
     with pytest.raises(ValueError, match=r"y must be finite; y\[1\]"):
-        polyfit.Moments(1).update([1.0, 2.0], [0.0, math.nan])
+        polyfit.Moments(1, None).update([1.0, 2.0], [0.0, math.nan])
+
+
+def test_moments_fit_equals_fit_stream_with_the_same_domain():
+    """README's "the same in one call": the domain and the epochs make it so."""
+    x = np.linspace(0.0, 10.0, 3000)
+    y = np.sqrt(x)
+    chunks = [(x[i : i + 700], y[i : i + 700]) for i in range(0, x.size, 700)]
+    stats = polyfit.Moments(3, domain=(0.0, 10.0))
+    for x_chunk, y_chunk in chunks:
+        stats.update(x_chunk, y_chunk)
+    looped = stats.fit(epochs=2000)
+    streamed = polyfit.fit_stream(chunks, 3, domain=(0.0, 10.0), epochs=2000)
+    assert streamed.coef.tobytes() == looped.coef.tobytes()
+    assert streamed.losses.tobytes() == looped.losses.tobytes()
+    assert streamed.optimal_loss == looped.optimal_loss
+    in_memory = polyfit.fit(x, y, 3, method="moments", epochs=2000)
+    np.testing.assert_allclose(looped.coef, in_memory.coef, rtol=1e-9)
+
+
+def test_a_domain_is_required_and_must_have_width():
+    with pytest.raises(TypeError, match=r"Moments needs domain=\(lo, hi\)"):
+        polyfit.Moments(3)
+    with pytest.raises(TypeError, match=r"fit_stream needs domain"):
+        polyfit.fit_stream([(np.ones(3), np.ones(3))], 1)
+    with pytest.raises(ValueError, match="zero width"):
+        polyfit.Moments(2, domain=(5.0, 5.0))
+    with pytest.raises(ValueError, match="too narrow"):
+        polyfit.Moments(2, domain=(0.0, 5e-324))
+    with pytest.raises(ValueError, match="finite"):
+        polyfit.Moments(2, domain=(0.0, math.inf))
+    with pytest.raises(TypeError, match="pair"):
+        polyfit.Moments(2, domain="wide")
+    with pytest.raises(ValueError, match="degree must be <= 1000"):
+        polyfit.Moments(1001, domain=None)
+    wide = polyfit.Moments(2, domain=(-1e308, 1e308)).update([1e307, -1e307], [1.0, 2.0])
+    assert np.isfinite(wide.stats).all()
+
+
+def test_data_outside_the_domain_are_refused_and_not_added():
+    stats = polyfit.Moments(2, domain=(0.0, 10.0)).update([0.0, 10.0], [1.0, 2.0])
+    before = polyfit.Moments.merge(stats, polyfit.Moments(2, domain=(0.0, 10.0)))
+    with pytest.raises(ValueError, match=r"x\[2\] = 10.5 is outside the domain \[0, 10\]"):
+        stats.update([1.0, 2.0, 10.5, -3.0], [0.0, 0.0, 0.0, 0.0])
+    assert stats == before and stats.count == 2 and stats.x_range == (0.0, 10.0)
+
+
+def test_x_range_is_tracked_and_merged():
+    a = polyfit.Moments(1, domain=None).update([3.0, -2.0], [0.0, 1.0])
+    b = polyfit.Moments(1, domain=None).update(np.float32([7.5]), np.float32([1.0]))
+    assert a.x_range == (-2.0, 3.0) and (a + b).x_range == (-2.0, 7.5) == (b + a).x_range
+    assert polyfit.Moments(1, domain=None).x_range is None
+    assert sum([a, b]).x_range == (-2.0, 7.5)
+
+
+def test_moments_defaults_are_those_of_fit():
+    x = np.linspace(0.0, 10.0, 3000)
+    y = np.cos(x)
+    stats = polyfit.Moments(4, domain=(0.0, 10.0)).update(x, y)
+    result = stats.fit(epochs=10)
+    expected = polyfit.fit(x, y, 4, method="moments", epochs=10)
+    assert result.lr == expected.lr  # lr="auto" in both
+    np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-9)
+    assert polyfit.fit(x, y, 4, epochs=0).optimal_loss == pytest.approx(result.optimal_loss)
