@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import os
+import re
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from fractions import Fraction
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -231,17 +235,42 @@ class Moments:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Moments:
-        """Read what `save` wrote."""
-        with np.load(path, allow_pickle=False) as data:
-            domain = data["domain"]
-            x_range = data["x_range"]
-            loaded = cls(int(data["degree"]), (domain[0], domain[1]) if domain.size else None)
-            sums = [Fraction(str(v)) for v in data["sums"]]
-            count = int(data["count"])
-        if len(sums) != _stats.width(loaded.degree):
-            raise ValueError(f"{path}: {len(sums)} sums for degree {loaded.degree}")
-        loaded._sums, loaded.count = sums, count
-        loaded.x_range = (float(x_range[0]), float(x_range[1])) if x_range.size else None
+        """Read what `save` wrote; any other file raises ValueError naming the field.
+
+        Safe on any file: every field's dtype and shape are read from its
+        header and checked, and every stored number's length, before anything
+        is parsed, so a file loads in time and memory bounded by the largest
+        valid file (degree 1000) or is refused.  The totals must be exact
+        binary fractions of the size float64 sums can have, the first (the
+        count of samples as a sum) must equal `count`, and `x_range` must lie
+        in `domain`.
+        """
+        fields = _read_fields(path)
+        degree = fields["degree"]
+        domain = fields["domain"]
+        x_range = fields["x_range"]
+        count = fields["count"]
+        sums = fields["sums"]
+        try:
+            loaded = cls(degree, (domain[0], domain[1]) if domain else None)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: field 'domain': {exc}") from None
+        if (count == 0) != (x_range is None):
+            raise ValueError(f"{path}: field 'x_range' must be empty exactly when count is 0")
+        if (
+            x_range is not None
+            and loaded.domain is not None
+            and not (loaded.domain[0] <= x_range[0] and x_range[1] <= loaded.domain[1])
+        ):
+            raise ValueError(f"{path}: field 'x_range' {x_range} is outside the domain")
+        if sums[0] != count:
+            raise ValueError(
+                f"{path}: field 'sums' does not match field 'count': its first total (the "
+                f"number of samples) is {sums[0]}, count is {count}"
+            )
+        if count == 0 and any(sums):
+            raise ValueError(f"{path}: field 'sums' has non-zero totals for count 0")
+        loaded._sums, loaded.count, loaded.x_range = sums, count, x_range
         return loaded
 
     def fit(
@@ -413,3 +442,144 @@ def fit_stream(
     rescale = {"domain": x_range} if x_range is not None and x_range[0] < x_range[1] else None
     face = Face(keys, rescale, "pass fit_stream a domain covering x")
     return moments._fit_with(face, **fit_options)
+
+
+# ---- Moments.load: a .npz read field by field, every header checked first ----
+
+# A total is a sum over at most 2**63 chunks of float64 values (< 2**1024, in
+# multiples of 2**-1074): an exact binary fraction n / 2**k, k <= 1074, with
+# |n| < 2**(1024 + 63 + 1074).
+MAX_NUMERATOR_BITS = 1024 + 63 + 1074
+MAX_DENOMINATOR_BITS = 1075
+MAX_TOTAL_CHARS = 1 + 651 + 1 + 324  # sign, numerator and denominator digits, '/'
+_TOTAL = re.compile(r"(-?[0-9]{1,651})(?:/([0-9]{1,324}))?")
+MAX_HEADER = 10_000  # bytes of a .npy header (numpy writes < 200 for these fields)
+FIELDS = ("degree", "domain", "count", "x_range", "sums")
+
+
+def _npy_header(member: IO[bytes], where: str) -> tuple[np.dtype[Any], tuple[int, ...]]:
+    """The dtype and shape of a .npy stream, checked, without reading its data."""
+    magic = member.read(8)
+    if len(magic) != 8 or magic[:6] != b"\x93NUMPY":
+        raise ValueError(f"{where} is not a numpy array")
+    major = magic[6]
+    if major not in (1, 2, 3):
+        raise ValueError(f"{where} has an unknown .npy format version {major}")
+    length_bytes = member.read(2 if major == 1 else 4)
+    length = int.from_bytes(length_bytes, "little")
+    if len(length_bytes) != (2 if major == 1 else 4) or length > MAX_HEADER:
+        raise ValueError(f"{where} has a .npy header of {length} bytes (at most {MAX_HEADER})")
+    text = member.read(length)
+    if len(text) != length:
+        raise ValueError(f"{where} is truncated")
+    try:
+        header = ast.literal_eval(text.decode("latin1" if major < 3 else "utf8"))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, UnicodeError):
+        raise ValueError(f"{where} has an unreadable .npy header") from None
+    if (
+        not isinstance(header, dict)
+        or not isinstance(header.get("descr"), str)
+        or not isinstance(header.get("shape"), tuple)
+        or not all(type(n) is int and 0 <= n <= 1 << 32 for n in header["shape"])
+        or not isinstance(header.get("fortran_order"), bool)
+    ):
+        raise ValueError(f"{where} has an invalid .npy header")
+    try:
+        dtype = np.dtype(header["descr"])
+    except (TypeError, ValueError):
+        raise ValueError(f"{where} has an unknown dtype {header['descr']!r}") from None
+    return dtype, header["shape"]
+
+
+def _read_array(
+    archive: zipfile.ZipFile,
+    name: str,
+    where: str,
+    kinds: str,
+    shapes: Callable[[tuple[int, ...]], bool],
+    max_itemsize: int,
+) -> np.ndarray:
+    with archive.open(name + ".npy") as member:
+        dtype, shape = _npy_header(member, where)
+        if dtype.kind not in kinds or dtype.hasobject or dtype.itemsize > max_itemsize:
+            raise ValueError(f"{where} has dtype {dtype}, not one this field holds")
+        if not shapes(shape):
+            raise ValueError(f"{where} has shape {shape}, not one this field holds")
+        size = math.prod(shape) * dtype.itemsize  # bounded by the checks above
+        data = member.read(size)
+    if len(data) != size:
+        raise ValueError(f"{where} is truncated")
+    return np.frombuffer(data, dtype=dtype).reshape(shape)
+
+
+def _integer(archive: zipfile.ZipFile, name: str, where: str, upper: int) -> int:
+    value = int(_read_array(archive, name, where, "iu", lambda s: s == (), 8)[()])
+    if not 0 <= value <= upper:
+        raise ValueError(f"{where} is {value}, outside [0, {upper}]")
+    return value
+
+
+def _pair(archive: zipfile.ZipFile, name: str, where: str) -> tuple[float, float] | None:
+    values = _read_array(archive, name, where, "f", lambda s: s in ((0,), (2,)), 8)
+    if values.size == 0:
+        return None
+    lo, hi = float(values[0]), float(values[1])
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+        raise ValueError(f"{where} must be a finite (lo, hi) with lo <= hi, got {(lo, hi)}")
+    return lo, hi
+
+
+def _total(text: str, where: str) -> Fraction:
+    match = _TOTAL.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{where} holds {text[:40]!r}, not an exact fraction 'n/d'")
+    numerator = int(match.group(1))
+    denominator = int(match.group(2)) if match.group(2) is not None else 1
+    if (
+        denominator < 1
+        or denominator & (denominator - 1)
+        or denominator.bit_length() > MAX_DENOMINATOR_BITS
+        or numerator.bit_length() > MAX_NUMERATOR_BITS
+    ):
+        raise ValueError(f"{where} holds {text[:40]!r}, beyond what sums of float64 can be")
+    return Fraction(numerator, denominator)
+
+
+def _read_fields(path: str | os.PathLike[str]) -> dict[str, Any]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValueError(f"{path}: not a statistics file written by Moments.save ({exc})") from None
+    with archive:
+        names = set(archive.namelist())
+        for name in FIELDS:
+            if name + ".npy" not in names:
+                raise ValueError(f"{path}: missing field {name!r}")
+        try:
+            where = f"{path}: field "
+            degree = _integer(archive, "degree", where + "'degree'", MAX_DEGREE)
+            width = _stats.width(degree)
+            texts = _read_array(
+                archive,
+                "sums",
+                where + "'sums'",
+                "U",
+                lambda s: s == (width,),
+                4 * MAX_TOTAL_CHARS,
+            )
+            return {
+                "degree": degree,
+                "count": _integer(archive, "count", where + "'count'", (1 << 63) - 1),
+                "domain": _pair(archive, "domain", where + "'domain'"),
+                "x_range": _pair(archive, "x_range", where + "'x_range'"),
+                "sums": [_total(str(t), f"{where}'sums'[{k}]") for k, t in enumerate(texts)],
+            }
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            OSError,
+            EOFError,
+            RuntimeError,  # an encrypted member
+            NotImplementedError,  # a compression zipfile does not know
+        ) as exc:
+            raise ValueError(f"{path}: unreadable ({exc})") from None

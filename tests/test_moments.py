@@ -1,6 +1,8 @@
 """method='moments', Moments, fit_stream, lr='auto', tol and scale=True."""
 
 import math
+import subprocess
+import sys
 import tracemalloc
 import warnings
 from fractions import Fraction
@@ -373,3 +375,147 @@ def test_moments_defaults_are_those_of_fit():
     assert result.lr == expected.lr  # lr="auto" in both
     np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-9)
     assert polyfit.fit(x, y, 4, epochs=0).optimal_loss == pytest.approx(result.optimal_loss)
+
+
+# ---- Moments.load on crafted files ----
+
+
+def _statistics_file(path, **fields):
+    """A file as Moments.save writes it, with some fields replaced (None: left out)."""
+    stats = polyfit.Moments(2, domain=(0.0, 4.0)).update([0.0, 1.0, 4.0], [1.0, 2.0, 3.0])
+    arrays = {
+        "degree": np.int64(2),
+        "domain": np.array([0.0, 4.0]),
+        "count": np.int64(3),
+        "x_range": np.array([0.0, 4.0]),
+        "sums": np.array([str(v) for v in stats._sums]),
+    }
+    arrays.update(fields)
+    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
+    return stats
+
+
+def test_a_valid_crafted_file_loads(tmp_path):
+    stats = _statistics_file(tmp_path / "ok.npz")
+    assert polyfit.Moments.load(tmp_path / "ok.npz") == stats
+
+
+BAD_FILES = [
+    ({"sums": np.array(["1e999999999"] * 9)}, r"field 'sums'\[0\] holds '1e999999999'"),
+    ({"sums": np.array(["9" * 700] * 9)}, r"field 'sums'\[0\] holds '9999"),
+    ({"sums": np.array(["1/3"] * 9)}, r"beyond what sums of float64 can be"),
+    ({"sums": np.array(["1/" + str(2**1076)] * 9)}, r"beyond what sums of float64"),
+    ({"sums": np.array([str(2**2200)] * 9)}, r"field 'sums'"),
+    ({"sums": np.array(["3", "0", "1"])}, r"field 'sums' has shape \(3,\)"),
+    ({"sums": np.arange(9.0)}, r"field 'sums' has dtype float64"),
+    ({"sums": np.array(["x" * 2000] * 9)}, r"field 'sums' has dtype <U2000"),
+    ({"sums": np.array([{"a": 1}] * 9, dtype=object)}, r"field 'sums' has dtype object"),
+    ({"sums": None}, r"missing field 'sums'"),
+    ({"x_range": None}, r"missing field 'x_range'"),
+    ({"degree": np.int64(10**9)}, r"field 'degree' is 1000000000, outside \[0, 1000\]"),
+    ({"degree": np.int64(-1)}, r"field 'degree' is -1"),
+    ({"degree": np.float64(2.0)}, r"field 'degree' has dtype float64"),
+    ({"degree": np.array([2, 2])}, r"field 'degree' has shape \(2,\)"),
+    ({"count": np.int64(4)}, r"'sums' does not match field 'count'"),
+    ({"domain": np.array([4.0, 4.0])}, r"field 'domain'.*zero width"),
+    ({"domain": np.array([0.0, np.nan])}, r"field 'domain' must be a finite"),
+    ({"domain": np.array([1.0, 2.0, 3.0])}, r"field 'domain' has shape \(3,\)"),
+    ({"x_range": np.array([0.0, 5.0])}, r"field 'x_range' \(0.0, 5.0\) is outside the domain"),
+    ({"x_range": np.array([])}, r"'x_range' must be empty exactly when count is 0"),
+]
+
+
+@pytest.mark.parametrize(("fields", "message"), BAD_FILES)
+def test_a_bad_file_raises_value_error_naming_the_field(tmp_path, fields, message):
+    _statistics_file(tmp_path / "bad.npz", **fields)
+    with pytest.raises(ValueError, match=message):
+        polyfit.Moments.load(tmp_path / "bad.npz")
+
+
+def _npz_with_raw_member(path, name, raw):
+    import zipfile
+
+    _statistics_file(path)
+    with zipfile.ZipFile(path) as source:
+        members = {n: source.read(n) for n in source.namelist()}
+    members[name + ".npy"] = raw
+    with zipfile.ZipFile(path, "w") as target:
+        for member, data in members.items():
+            target.writestr(member, data)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"\x93NUMPY\x01\x00" + (60000).to_bytes(2, "little") + b" " * 60000, "header of 60000"),
+        (b"\x93NUMPY\x02\x00" + (2**31).to_bytes(4, "little"), "header of 2147483648 bytes"),
+        (b"not numpy at all", "is not a numpy array"),
+        (b"\x93NUMPY\x01\x00\x10\x00{'descr': '<U9'", "truncated"),
+        (b"\x93NUMPY\x01\x00\x06\x00((((((", "unreadable .npy header"),
+    ],
+)
+def test_broken_members_raise_value_error(tmp_path, raw, message):
+    _npz_with_raw_member(tmp_path / "bad.npz", "sums", raw)
+    with pytest.raises(ValueError, match=rf"field 'sums' .*{message}|field 'sums' {message}"):
+        polyfit.Moments.load(tmp_path / "bad.npz")
+
+
+def test_a_huge_declared_shape_is_refused_before_reading(tmp_path):
+    header = "{'descr': '<U977', 'fortran_order': False, 'shape': (4000000000,), }"
+    raw = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+    _npz_with_raw_member(tmp_path / "bad.npz", "sums", raw)
+    with pytest.raises(ValueError, match=r"field 'sums' has shape \(4000000000,\)"):
+        polyfit.Moments.load(tmp_path / "bad.npz")
+    _npz_with_raw_member(tmp_path / "short.npz", "sums", raw.replace(b"4000000000", b"9"))
+    with pytest.raises(ValueError, match=r"field 'sums' is truncated"):
+        polyfit.Moments.load(tmp_path / "short.npz")
+
+
+def test_a_corrupt_compressed_member(tmp_path):
+    import zipfile
+
+    stats = polyfit.Moments(2, domain=None).update([0.0, 1.0, 2.0], [1.0, 0.0, 1.0])
+    arrays = {"degree": np.int64(2), "domain": np.array([]), "count": np.int64(3)}
+    arrays["x_range"] = np.array([0.0, 2.0])
+    arrays["sums"] = np.array([str(v) for v in stats._sums])
+    np.savez_compressed(tmp_path / "ok.npz", **arrays)
+    assert polyfit.Moments.load(tmp_path / "ok.npz") == stats
+    with zipfile.ZipFile(tmp_path / "ok.npz") as archive:
+        info = archive.getinfo("sums.npy")
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data = bytearray((tmp_path / "ok.npz").read_bytes())
+    for k in range(start + 40, start + info.compress_size - 8):
+        data[k] ^= 0x5A
+    (tmp_path / "bad.npz").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"bad\.npz: (unreadable|field 'sums')"):
+        polyfit.Moments.load(tmp_path / "bad.npz")
+
+
+def test_not_a_statistics_file(tmp_path):
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(ValueError, match="not a statistics file"):
+        polyfit.Moments.load(tmp_path / "text.npz")
+    with pytest.raises(ValueError, match="not a statistics file"):
+        polyfit.Moments.load(tmp_path / "missing.npz")
+
+
+def test_the_exponent_bomb_loads_in_bounded_time(tmp_path):
+    """Fraction('1e999999999') computes 10**999999999 (hours).  In a child, so a
+    regression fails at the timeout instead of hanging the suite."""
+    _statistics_file(tmp_path / "bomb.npz", sums=np.array(["1e999999999"] * 9))
+    code = (
+        "import sys, polyfit\n"
+        "try:\n"
+        "    polyfit.Moments.load(sys.argv[1])\n"
+        "except ValueError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "bomb.npz")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "field 'sums'[0] holds '1e999999999', not an exact fraction" in done.stdout
