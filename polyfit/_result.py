@@ -94,10 +94,13 @@ class FitResult:
         return Window.identity() if self.domain is None else Window.of(*self.domain)
 
     def predict(self, x: Any) -> Any:
-        """Evaluate the polynomial at x (any shape) with the compiled kernel.
+        """Evaluate the polynomial at raw x (any shape) with the compiled kernel.
 
-        Returns a float64 array of x's shape, or a numpy float for a scalar x.
-        NaN and infinity in x propagate, as in numpy.polynomial.
+        x is in the data's own units, also after ``scale=True`` (the scaled
+        coefficients are then evaluated at the scaled x, which is better
+        conditioned than `coef` far from 0).  Returns a float64 array of x's
+        shape, or a numpy float for a scalar x.  NaN and infinity in x
+        propagate, as in numpy.polynomial.
         """
         from . import _kernels  # imported here so polyfit.reference stays kernel-free
 
@@ -122,7 +125,7 @@ class FitResult:
         --------
         >>> import numpy as np, polyfit
         >>> x = np.linspace(-np.pi, np.pi, 200)
-        >>> figure = polyfit.fit(x, np.sin(x), lr=1e-5, seed=0).plot(x, np.sin(x))
+        >>> figure = polyfit.fit(x, np.sin(x)).plot(x, np.sin(x))
         >>> figure.savefig("fit.png")  # doctest: +SKIP
         """
         try:  # optional (extra [plot]); imported as Any, so no stubs are needed
@@ -153,8 +156,9 @@ class FitResult:
         return figure
 
     def to_polynomial(self) -> Polynomial:
-        """The same polynomial as a numpy.polynomial.Polynomial (with ``scale=True``,
-        in numpy's own form: the scaled coefficients with domain and window)."""
+        """The same polynomial as a numpy.polynomial.Polynomial, a function of raw x
+        (with ``scale=True`` in numpy's own form: the scaled coefficients with
+        domain and window)."""
         if self.scaled_coef is None:
             return Polynomial(self.coef.copy())
         return self._window().polynomial(self.scaled_coef)
