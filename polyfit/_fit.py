@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
 import os
@@ -564,6 +565,14 @@ def fit(
     if not math.isfinite(loss):
         raise diverged(epochs_run)
     diagnosis = analyse()[0]
+    if method == "exact" and window.scaling:
+        # The data are in memory in the optimum's own variable: its loss exactly,
+        # in one more pass, instead of the difference of large terms the
+        # statistics give (a few eps * sum y^2 off, which matters near an exact fit).
+        _kernels.sums(data_x, data_y, diagnosis.best.coef, final, ISA, nthreads, poll)
+        if math.isfinite(final[0]):
+            best = dataclasses.replace(diagnosis.best, loss=float(final[0]))
+            diagnosis = dataclasses.replace(diagnosis, best=best)
     _checks.check_convergence(diagnosis, loss, settings, method, epochs_run, converged, start)
     return result(
         coef, losses, loss, settings, lr, epochs_run, converged, method, window, diagnosis.best
