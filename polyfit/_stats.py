@@ -139,37 +139,45 @@ def optimum(stats: np.ndarray, degree: int) -> Optimum:
     return Optimum(gram, lam, vec, coef, loss, SLACK * (degree + 1) * EPS * size, int(keep.sum()))
 
 
-def excess_after(best: Optimum, start: np.ndarray, epochs: int) -> float:
-    """The loss above the optimum after `epochs` epochs of plain gradient descent
-    with lr = 1 / (2 lambda_max) from `start` (L - L* = e.G e, and each epoch
-    multiplies e's part along eigenvector i by 1 - lambda_i / lambda_max)."""
+def _decay(best: Optimum, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(energy, log_rates): L - L* = e.G e = sum energy_i, and each epoch of plain
+    gradient descent with lr = 1 / (2 lambda_max) multiplies e's part along
+    eigenvector i by 1 - lambda_i / lambda_max, its energy by exp(2 log_rate_i)."""
     keep = best.resolved
     lam = best.eigenvalues[keep]
     parts = best.eigenvectors[:, keep].T @ (start - best.coef)
-    energy = lam * parts**2
-    if epochs == 0:
-        return float(np.sum(energy))
     with np.errstate(divide="ignore"):  # log1p(-1) = -inf: the top direction, done in one
         log_rates = np.log1p(-lam / lam[-1])
-    return float(np.sum(energy * np.exp(2.0 * epochs * log_rates)))
+    return lam * parts**2, log_rates
+
+
+def excess_after(best: Optimum, start: np.ndarray, epochs: np.ndarray) -> np.ndarray:
+    """The loss above the optimum after each of `epochs` (>= 1) epochs of plain
+    gradient descent with lr = 1 / (2 lambda_max) from `start`."""
+    energy, log_rates = _decay(best, start)
+    decay = np.exp(2.0 * np.multiply.outer(log_rates, np.asarray(epochs, dtype=np.float64)))
+    excess: np.ndarray = energy @ decay
+    return excess
 
 
 def epochs_needed(best: Optimum, start: np.ndarray, excess: float, cap: int) -> int | None:
     """The fewest epochs of plain gradient descent with lr = 1 / (2 lambda_max)
     that take the loss from `start` to within `excess` of the optimum, or None
-    if more than `cap` are needed.  The excess falls monotonically, so this is a
-    bisection on `excess_after`."""
-    if excess_after(best, start, 0) <= excess:
+    if more than `cap` are needed.  The excess falls monotonically: a search on
+    a geometric grid of 64 epoch counts narrows the bracket each round."""
+    energy, log_rates = _decay(best, start)
+    if float(np.sum(energy)) <= excess:
         return 0
-    if excess_after(best, start, cap) > excess:
+    low, high = 0, cap  # excess after low epochs > excess >= after high, once checked
+    if float(excess_after(best, start, np.array([cap]))[0]) > excess:
         return None
-    low, high = 0, cap  # excess_after(low) > excess >= excess_after(high)
     while high - low > 1:
-        middle = (low + high) // 2
-        if excess_after(best, start, middle) > excess:
-            low = middle
-        else:
-            high = middle
+        grid = np.unique(np.geomspace(low + 1, high, 64).astype(np.int64))
+        grid[-1] = high
+        decay = np.exp(2.0 * np.multiply.outer(log_rates, grid.astype(np.float64)))
+        first = int(np.argmax(energy @ decay <= excess))  # the last point always is
+        high = int(grid[first])
+        low = int(grid[first - 1]) if first > 0 else low
     return high
 
 
@@ -213,9 +221,14 @@ class Window:
         """The same polynomial's coefficients in x, lowest power first."""
         if not self.scaling:
             return coef_u.copy()
-        converted = self.polynomial(coef_u).convert().coef
+        # Horner's rule in polynomials: p = (...(c_d u + c_(d-1)) u + ...) + c_0 with
+        # u = a x + b (what numpy.polynomial's convert() does, without its overhead,
+        # which every scaled fit pays)
+        a, b = self.factor, -self.shift * self.factor
         out = np.zeros(coef_u.shape[0])
-        out[: converted.shape[0]] = converted  # convert() trims trailing zeros
+        for c in coef_u[::-1]:
+            out[1:] = a * out[:-1] + b * out[1:]
+            out[0] = b * out[0] + c
         return out
 
     def gram_in_x(self, gram_u: np.ndarray) -> np.ndarray:
