@@ -313,3 +313,28 @@ def test_optimal_loss_near_an_exact_fit():
     assert polyfit.fit(x, y, 2, epochs=0).optimal_loss == pytest.approx(best, rel=1e-6)
     from_statistics = polyfit.fit(x, y, 2, epochs=0, method="moments").optimal_loss
     assert abs(from_statistics - best) <= 10 * 2.3e-16 * float(np.sum(y**2))
+
+
+def test_the_predicted_excess_is_what_gradient_descent_does():
+    """The remedy's model of plain gradient descent (G's eigenvalues) against actual
+    fits, and its epoch search against a scan of every epoch count."""
+    from polyfit import _kernels, _stats
+
+    rng = np.random.default_rng(7)
+    u = rng.uniform(-1.0, 1.0, 400)
+    y = np.sin(3.0 * u) + 0.1 * rng.standard_normal(u.size)
+    for degree in (1, 4, 6):
+        stats = np.empty(3 * degree + 3)
+        _kernels.moments(u, y, degree, 0.0, 1.0, stats, 0, 1, False)
+        best = _stats.optimum(stats, degree)
+        start = rng.standard_normal(degree + 1)
+        epochs = np.array([1, 10, 100, 1000])
+        predicted = _stats.excess_after(best, start, epochs)
+        for k, excess in zip(epochs, predicted, strict=True):
+            actual = polyfit.fit(u, y, degree, init=start, epochs=int(k), scale=False)
+            assert actual.loss - best.loss == pytest.approx(excess, rel=1e-6, abs=1e-9)
+        target = 0.01 * float(predicted[1])
+        needed = _stats.epochs_needed(best, start, target, 10**6)
+        scan = _stats.excess_after(best, start, np.arange(1, needed + 1))
+        assert scan[-1] <= target and (needed == 1 or scan[-2] > target)
+        assert _stats.epochs_needed(best, start, 1e-30 * target, 50) is None
