@@ -185,7 +185,7 @@ def check_conditioning(diagnosis: Diagnosis, method: str) -> None:
             if "degree" in diagnosis.face.keys:
                 remedy["degree"] = lower
             else:
-                problem += f"; in the scaled variable degree {lower} is the highest that is not"
+                problem += f"; degree {lower} is the highest that is well conditioned here"
     _warn(ConditioningWarning(problem, remedy))
 
 
@@ -220,25 +220,22 @@ def check_convergence(
     best = diagnosis.best
     if settings.epochs == 0 or (epochs_run < settings.epochs and not converged):
         return
-    excess = loss - best.loss
-    if excess <= TOLERANCE * best.loss + best.slack:
-        return
     face = diagnosis.face
     rescale = diagnosis.can_rescale
     if diagnosis.scaled or rescale or diagnosis.train_stats is None:
         model = best  # training (as the remedy has it) runs in the scaled variable
     else:
         model = _stats.optimum(diagnosis.train_stats, diagnosis.degree)
-    needed = _stats.epochs_needed(model, start, TARGET * best.loss + 0.5 * best.slack, MAX_EPOCHS)
-    remedy: dict[str, object] = {}
-    if rescale and face.rescale is not None:
-        remedy.update(face.rescale)
-    if settings.lr != "auto":
-        remedy["lr"] = "auto"
-    if settings.optimizer != "gd":
-        remedy["optimizer"] = "gd"
-    if settings.tol > 0.0:
-        remedy["tol"] = None
+    # Losses are known to best.slack; and gradient descent is not asked to remove
+    # more than all but ~1e-13 of the start's excess (where the optimum is 0, as
+    # for y = 0, "within 1 %" would otherwise mean exactly 0).
+    floor = best.slack + _stats.SLACK * (diagnosis.degree + 1) * _stats.EPS * float(
+        _stats.excess_after(model, start, np.zeros(1))[0]
+    )
+    excess = loss - best.loss
+    if excess <= TOLERANCE * best.loss + floor:
+        return
+    needed = _stats.epochs_needed(model, start, TARGET * best.loss + 0.5 * floor, MAX_EPOCHS)
     if best.loss <= best.slack:  # zero, to the accuracy of the statistics
         above = "above the least-squares optimum, which fits the data exactly"
     elif excess < best.loss:
@@ -249,29 +246,40 @@ def check_convergence(
         f"the fit of degree {diagnosis.degree} ended {above} (loss {loss:.6g}, optimal_loss "
         f"{best.loss:.6g}) after {epochs_run} epochs" + (" (stopped by tol)" if converged else "")
     )
-    if needed is None:
+    advice = (
+        f" ({face.rescale_advice} to train faster)"
+        if not rescale and not diagnosis.scaled and face.rescale is None
+        else ""
+    )
+    remedy: dict[str, object] = {}
+    if needed is None:  # no plain gradient descent gets there: say so, suggest nothing
+        condition = _stats.condition(model.eigenvalues)
         problem += (
             f"; plain gradient descent would need more than {MAX_EPOCHS:.0e} epochs to get "
-            f"within {TOLERANCE:.0%} (cond(G) = {_stats.condition(model.eigenvalues):.2g}): "
-            "fit a lower degree, or take numpy.polynomial.Polynomial.fit's least squares"
+            f"within {TOLERANCE:.0%} (cond(G) = {condition:.2g}){advice}: fit a lower degree, "
+            "or take numpy.polynomial.Polynomial.fit's least squares"
         )
-        if not rescale:
-            remedy = {}
-    else:
-        epochs = _round_up(needed)
-        if epochs > settings.epochs:
-            remedy["epochs"] = epochs
-            if method == "exact" and "method" in face.keys:
-                remedy["method"] = "moments"  # one pass over the data, then cheap epochs
-        where = " on scaled x" if rescale or diagnosis.scaled else ""
-        problem += (
-            f"; plain gradient descent with lr='auto'{where} gets within {TOLERANCE:.0%} "
-            f"from the same start in {needed} epochs"
-        )
-        if not remedy:  # the model says this fit should have got there
-            problem += ", but this one did not"
-        elif not rescale and not diagnosis.scaled and face.rescale is None:
-            problem += f" ({face.rescale_advice} to train faster)"
+        _warn(ConvergenceWarning(problem, remedy))
+        return
+    if rescale and face.rescale is not None:
+        remedy.update(face.rescale)
+    if settings.lr != "auto":
+        remedy["lr"] = "auto"
+    if settings.optimizer != "gd":
+        remedy["optimizer"] = "gd"
+    if settings.tol > 0.0:
+        remedy["tol"] = None
+    epochs = _round_up(needed)
+    if epochs > settings.epochs:
+        remedy["epochs"] = epochs
+        if method == "exact" and "method" in face.keys:
+            remedy["method"] = "moments"  # one pass over the data, then cheap epochs
+    where = " on scaled x" if rescale or diagnosis.scaled else ""
+    problem += (
+        f"; plain gradient descent with lr='auto'{where} gets within {TOLERANCE:.0%} "
+        f"from the same start in {needed} epochs"
+        + (", but this one did not" if not remedy else advice)
+    )
     _warn(ConvergenceWarning(problem, face.restrict(remedy)))
 
 

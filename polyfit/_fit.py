@@ -244,7 +244,7 @@ def fit_statistics(
     diagnosis = Diagnosis(
         degree, face, best, scaled, train_eigen, largest, describe, None if scaled else stats
     )
-    if not _checks.check_rank(diagnosis, count, x_range, None, scaled):
+    if not _checks.check_rank(diagnosis, count, x_range, None, scale=False):
         _checks.check_conditioning(diagnosis, "moments")
     lr = _stats.auto_lr(train_eigen) if settings.lr == "auto" else float(settings.lr)
     coef = start.copy()

@@ -152,10 +152,12 @@ def _decay(best: Optimum, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def excess_after(best: Optimum, start: np.ndarray, epochs: np.ndarray) -> np.ndarray:
-    """The loss above the optimum after each of `epochs` (>= 1) epochs of plain
+    """The loss above the optimum after each of `epochs` (>= 0) epochs of plain
     gradient descent with lr = 1 / (2 lambda_max) from `start`."""
     energy, log_rates = _decay(best, start)
-    decay = np.exp(2.0 * np.multiply.outer(log_rates, np.asarray(epochs, dtype=np.float64)))
+    counts = np.asarray(epochs, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # 0 * -inf: epoch 0 of the top direction
+        decay = np.nan_to_num(np.exp(2.0 * np.multiply.outer(log_rates, counts)), nan=1.0)
     excess: np.ndarray = energy @ decay
     return excess
 

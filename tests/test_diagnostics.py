@@ -338,3 +338,24 @@ def test_the_predicted_excess_is_what_gradient_descent_does():
         scan = _stats.excess_after(best, start, np.arange(1, needed + 1))
         assert scan[-1] <= target and (needed == 1 or scan[-2] > target)
         assert _stats.epochs_needed(best, start, 1e-30 * target, 50) is None
+
+
+def test_out_of_reach_says_so_and_suggests_nothing():
+    """Degree 14 on a curve that needs every one of its terms: cond(G) ~ 1e10 even
+    scaled, so no practical number of epochs gets within 1 %; no remedy is invented."""
+    x = np.linspace(-1.0, 1.0, 3000)
+    y = np.sin(8.0 * x) + 0.001 * np.cos(40.0 * x)
+    with pytest.warns(polyfit.ConvergenceWarning, match=r"more than 1e\+09 epochs") as caught:
+        polyfit.fit(x, y, 14, method="moments")
+    assert caught[0].message.remedy == {}
+    assert "lower degree" in caught[0].message.problem
+
+
+def test_an_optimum_of_zero_does_not_ask_for_the_impossible():
+    """y = 0 from a random start: the loss falls geometrically towards 0 and is
+    1e-25 after 2000 epochs; that is converged, not 'above an exact fit'."""
+    x = np.linspace(0.0, 10.0, 500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = polyfit.fit(x, np.zeros(500), 3, seed=1)
+    assert result.optimal_loss == 0.0 and result.loss < 1e-20
