@@ -162,7 +162,7 @@ def statistics(
         raise ValueError(
             f"the power sums of x{scaled} overflow float64 (x**{2 * degree} for |x| up to "
             f"{float(np.max(np.abs(window.map(x)))):g}): the degree is too high for the "
-            "range of x; use scale=True or a lower degree"
+            "range of x; use scale=True (for Moments: a domain) or a lower degree"
         )
     return stats
 
