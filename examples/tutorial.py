@@ -16,8 +16,16 @@ import polyfit
 x = np.linspace(-math.pi, math.pi, 2000)
 y = np.sin(x)
 
-# Random start, learning rate and epochs as in the tutorial; print every 100 epochs
+# The tutorial's step, unscaled x and random start (polyfit's defaults are lr="auto",
+# scale=True and a zero start); print every 100 epochs
 result = polyfit.fit(
-    x, y, degree=3, lr=1e-6, epochs=2000, callback=lambda t, loss, coef: print(t, loss)
+    x,
+    y,
+    degree=3,
+    lr=1e-6,
+    scale=False,
+    seed=np.random.default_rng(),
+    epochs=2000,
+    callback=lambda t, loss, coef: print(t, loss),
 )
 print(f"Result: {result}")

@@ -2,9 +2,9 @@
 
 >>> import numpy as np, polyfit
 >>> x = np.linspace(-np.pi, np.pi, 2000)
->>> result = polyfit.fit(x, np.sin(x), degree=3, seed=0)
+>>> result = polyfit.fit(x, np.sin(x), degree=3)
 >>> print(result)  # doctest: +SKIP
-y = 0.0488... + 0.8543... x + -0.0084... x^2 + -0.0929... x^3
+y = -1.3...e-17 + 0.8567... x + 1.6...e-18 x^2 + -0.0933... x^3
 """
 
 try:
@@ -18,18 +18,25 @@ except ImportError as exc:  # no pure-Python fallback for fit: say how to build
     ) from exc
 
 from ._config import show_config
-from ._errors import DivergenceError, PolyfitWarning
+from ._errors import (
+    ConditioningWarning,
+    ConvergenceWarning,
+    DivergenceError,
+    PolyfitWarning,
+    RankWarning,
+)
 from ._fit import fit
 from ._moments import Moments, fit_stream
 from ._result import FitResult
-from ._stats import ConditioningWarning
 
 __all__ = [
     "ConditioningWarning",
+    "ConvergenceWarning",
     "DivergenceError",
     "FitResult",
     "Moments",
     "PolyfitWarning",
+    "RankWarning",
     "__version__",
     "fit",
     "fit_stream",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
 import threading
@@ -11,7 +12,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _kernels, _stats, _validation
+from . import _checks, _kernels, _stats, _validation
+from ._checks import Diagnosis, Face
 from ._errors import DivergenceError
 from ._result import FitResult
 from ._stats import Window
@@ -27,14 +29,6 @@ def resolve_threads(threads: int | None, n: int) -> int:
     if threads is not None:
         return threads
     return int(_kernels.max_threads()) if n >= THREADS_MIN_SAMPLES else 1
-
-
-def _diverged(
-    x: np.ndarray, y: np.ndarray, epoch: int, lr: float, coef: np.ndarray
-) -> DivergenceError:
-    """The error for a non-finite loss: bad data (ValueError, raised) or divergence."""
-    require_finite_data(x, y)
-    return DivergenceError(epoch, lr, coef)
 
 
 def require_finite_data(x: np.ndarray, y: np.ndarray) -> None:
@@ -133,33 +127,56 @@ def statistics(
     x: np.ndarray, y: np.ndarray, degree: int, window: Window, threads: int, poll: bool
 ) -> np.ndarray:
     """The power sums of (x, y) in the window's variable, in one compiled pass;
-    a non-finite sum is traced to its cause (bad data, or powers beyond float64)."""
+    a non-finite sum is traced to its cause: bad data, powers of x beyond
+    float64 (the degree and x's range), or squares of y beyond it."""
     stats = np.empty(_stats.width(degree))
     _kernels.moments(x, y, None, degree, window.shift, window.factor, stats, threads, poll)
     if not np.isfinite(stats).all():
         require_finite_data(x, y)
+        if np.isfinite(stats[: 2 * degree + 1]).all():
+            raise ValueError(
+                f"the sums of y**2 or x**k * y (k <= {degree}) overflow float64 (|y| up to "
+                f"{float(np.max(np.abs(y))):g}): divide y by a constant first"
+            )
+        scaled = " (scaled)" if window.scaling else ""
         raise ValueError(
-            f"the power sums of x overflow float64 (x**{2 * degree} for |x| up to "
-            f"{float(np.max(np.abs(x))):g}); use scale=True or a lower degree"
+            f"the power sums of x{scaled} overflow float64 (x**{2 * degree} for |x| up to "
+            f"{float(np.max(np.abs(window.map(x)))):g}): the degree is too high for the "
+            "range of x; use scale=True (for Moments: a domain) or a lower degree"
         )
     return stats
 
 
-def fit_statistics(
+def data_range(x: np.ndarray) -> tuple[float, float]:
+    """x's minimum and maximum (a ValueError naming the first NaN or inf)."""
+    lo, hi = float(np.min(x)), float(np.max(x))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
+    return lo, hi
+
+
+def describe_range(lo: float, hi: float, window: Window) -> str:
+    scaled = " scaled to [-1, 1]" if window.scaling else ""
+    return f"x in [{lo:g}, {hi:g}]{scaled}"
+
+
+def eigenvalues_or_inf(gram: np.ndarray) -> np.ndarray:
+    """G's eigenvalues, or infinities where G is not finite (powers overflow)."""
+    if not np.isfinite(gram).all():
+        return np.full(gram.shape[0], math.inf)
+    return np.linalg.eigvalsh(gram)
+
+
+def train_statistics(
     stats: np.ndarray,
     settings: _validation.Settings,
     coef: np.ndarray,
-    window: Window,
-    describe_data: Callable[[], str],
-) -> FitResult:
-    """Gradient descent on power sums (method='moments'), for fit, Moments and Dask;
-    describe_data() names the data in a conditioning warning."""
-    degree = settings.degree
-    eigen = _stats.eigenvalues(stats, degree)
-    _stats.check_conditioning(eigen, degree, describe_data)
-    lr = _stats.auto_lr(eigen) if settings.lr == "auto" else float(settings.lr)
+    lr: float,
+    on_divergence: Callable[[int], DivergenceError],
+) -> tuple[np.ndarray, int, bool, float]:
+    """Gradient descent on power sums (method='moments'): (losses, epochs run,
+    converged, loss of the final coef); coef is updated in place."""
     poll = poll_signals()
-
     rule = Optimizer(settings)
 
     def run(coef: np.ndarray, losses: np.ndarray, previous: float) -> tuple[int, int]:
@@ -177,29 +194,51 @@ def fit_statistics(
         )
 
     losses, epochs_run, converged = train(
-        run,
-        coef,
-        settings,
-        lr,
-        lambda epoch: DivergenceError(epoch, lr, coef),
-        epoch_work=(degree + 1) ** 2,
+        run, coef, settings, lr, on_divergence, epoch_work=(settings.degree + 1) ** 2
     )
-    return result(
-        coef,
-        losses,
-        _kernels.moments_loss(stats, coef),
-        settings,
-        lr,
-        epochs_run,
-        converged,
-        "moments",
-        window,
-    )
+    return losses, epochs_run, converged, _kernels.moments_loss(stats, coef)
 
 
-def x_range(x: np.ndarray, window: Window) -> str:
-    scaled = " scaled to [-1, 1]" if window.scaling else ""
-    return f"x in [{float(np.min(x)):g}, {float(np.max(x)):g}]{scaled}"
+def fit_statistics(
+    stats: np.ndarray,
+    settings: _validation.Settings,
+    start: np.ndarray,
+    window: Window,
+    face: Face,
+    *,
+    scaled_stats: np.ndarray,
+    count: int,
+    x_range: tuple[float, float],
+    describe: str,
+) -> FitResult:
+    """Gradient descent on statistics alone (Moments.fit, fit_stream, dask), with
+    the checks around it.  stats: what training runs on, in the window's
+    variable; scaled_stats: the same data's statistics in a variable with x's
+    range on [-1, 1] (stats themselves when the window is such a variable),
+    for the optimum."""
+    degree = settings.degree
+    scaled = window.scaling
+    best = _stats.optimum(scaled_stats, degree)
+    train_eigen = _stats.eigenvalues(stats, degree)
+    largest = window.factor * max(abs(x_range[0] - window.shift), abs(x_range[1] - window.shift))
+    diagnosis = Diagnosis(
+        degree, face, best, scaled, train_eigen, largest, describe, None if scaled else stats
+    )
+    if not _checks.check_rank(diagnosis, count, x_range, None, scale=False):
+        _checks.check_conditioning(diagnosis, "moments")
+    lr = _stats.auto_lr(train_eigen) if settings.lr == "auto" else float(settings.lr)
+    coef = start.copy()
+    losses, epochs_run, converged, loss = train_statistics(
+        stats,
+        settings,
+        coef,
+        lr,
+        lambda epoch: _checks.divergence(diagnosis, settings, epoch, lr, coef),
+    )
+    if not math.isfinite(loss):
+        raise _checks.divergence(diagnosis, settings, epochs_run, lr, coef)
+    _checks.check_convergence(diagnosis, loss, settings, "moments", epochs_run, converged, start)
+    return result(coef, losses, loss, settings, lr, epochs_run, converged, "moments", window, best)
 
 
 def result(
@@ -212,9 +251,8 @@ def result(
     converged: bool,
     method: str,
     window: Window,
+    best: _stats.Optimum,
 ) -> FitResult:
-    if not math.isfinite(loss):
-        raise DivergenceError(epochs_run, lr, coef)
     return FitResult(
         coef=window.to_x(coef),
         losses=losses,
@@ -228,7 +266,11 @@ def result(
         optimizer=settings.optimizer,
         domain=(window.lo, window.hi) if window.scaling else None,
         scaled_coef=coef if window.scaling else None,
+        optimal_loss=best.loss,
     )
+
+
+FIT_FACE = Face()
 
 
 def fit(
@@ -236,7 +278,7 @@ def fit(
     y: ArrayLike,
     degree: int = 3,
     *,
-    lr: float | str = 1e-6,
+    lr: float | str = "auto",
     epochs: int = 2000,
     init: ArrayLike | None = None,
     seed: Any = None,
@@ -245,7 +287,7 @@ def fit(
     threads: int | None = None,
     method: str = "exact",
     tol: float | None = None,
-    scale: bool = False,
+    scale: bool = True,
     optimizer: str = "gd",
     momentum: float = 0.9,
     alpha: float = 0.99,
@@ -256,7 +298,9 @@ def fit(
     r"""Fit y ~ c0 + c1 x + ... + cd x^d by full-batch gradient descent.
 
     The algorithm of the PyTorch tutorial "Warm-up: numpy", generalised to any
-    degree, with the whole epoch loop compiled.
+    degree, with the whole epoch loop compiled.  The defaults work on data of
+    any range (a stable step, x scaled onto [-1, 1], a fixed start); the
+    tutorial's own run is ``fit(x, y, 3, lr=1e-6, scale=False, seed=...)``.
 
     Parameters
     ----------
@@ -266,17 +310,20 @@ def fit(
         everything else is used as float64.  Never modified.
     degree : int, default 3
         Degree d >= 0 of the polynomial.
-    lr : float or "auto", default 1e-6
+    lr : float or "auto", default "auto"
         Learning rate, finite and > 0.  "auto" takes 1 / (2 lambda_max(G)),
-        G_jk = sum x^(j+k) (of the scaled x with `scale`), the step with which
-        every epoch lowers the loss; `FitResult.lr` reports it.
+        G_jk = sum u^(j+k) of the training variable u (x, or the scaled x), the
+        step with which every epoch lowers the loss; `FitResult.lr` reports it.
     epochs : int, default 2000
         Number of epochs, >= 0.
     init : array_like, shape (degree + 1,), optional
         Starting coefficients, lowest power first (in the scaled variable with
-        `scale`).  Default: ``numpy.random.default_rng(seed).standard_normal(degree + 1)``.
+        `scale`).  Default: zeros, or with `seed` the tutorial's random start.
     seed : None, int or numpy.random.Generator, optional
-        Seed of the random start; not used when `init` is given.
+        With `seed` (and no `init`) the start is
+        ``numpy.random.default_rng(seed).standard_normal(degree + 1)``, the
+        tutorial's random start.  Without either the start is zeros, so the same
+        call gives the same bits in every process.
     log_every : int, default 100
         The callback runs after epochs t with ``t % log_every == log_every - 1``.
     callback : callable, optional
@@ -292,10 +339,14 @@ def fit(
         squared loss), then runs the same epochs on them at O(degree^2) each.
     tol : float, optional
         Stop once an epoch lowers the loss by less than ``tol`` times the loss
-        before it (``FitResult.converged``).  Default: run all epochs.
-    scale : bool, default False
+        before it (``FitResult.converged``).  Default: run all epochs.  A fit
+        stopped by `tol` is still compared with `FitResult.optimal_loss`: on an
+        ill-conditioned problem the loss falls slowly long before the optimum,
+        so a small step is no proof of being there.
+    scale : bool, default True
         Train in u = (x - mid) / half, x's range mapped onto [-1, 1] (numpy's
-        domain and window); `coef` is converted back to x.
+        domain and window); `coef` is converted back to x.  ``scale=False``
+        trains in x itself, as the tutorial does.
     optimizer : {"gd", "momentum", "rmsprop", "adam"}, default "gd"
         The update rule, as torch.optim's: "gd" is the tutorial's plain step;
         "momentum" is SGD(momentum=`momentum`); "rmsprop" is RMSprop(alpha=`alpha`,
@@ -312,20 +363,34 @@ def fit(
     -------
     FitResult
         ``coef`` (lowest power first), ``losses`` (one per epoch run), ``loss``
-        (of the returned coef), ``converged``, ``epochs_run`` and the settings.
+        (of the returned coef), ``optimal_loss`` (the least-squares loss of this
+        degree), ``converged``, ``epochs_run`` and the settings.
 
     Raises
     ------
     ValueError, TypeError
         For bad input; the message names the argument.
     DivergenceError
-        When a loss or a coefficient becomes non-finite (lr too large).
+        When a loss or a coefficient becomes non-finite: a step too large (its
+        `remedy` is ``lr="auto"``, and ``scale=True`` if x was not scaled), or
+        powers of x beyond float64 (blamed on the degree and x's range).
 
     Warns
     -----
+    ConvergenceWarning
+        When the fit ends more than 1 % above `FitResult.optimal_loss`; its
+        `remedy` holds the arguments that get within 1 % here (the epochs plain
+        gradient descent needs from the same start, ``method="moments"`` for
+        many epochs, ``scale=True``, ``lr="auto"``, ``tol=None``).  Not issued
+        with ``epochs=0`` or when the callback stopped the fit.
     ConditioningWarning
-        With method="moments", when float64 power sums cannot carry the
-        gradient for the data's range and degree.
+        When cond(G) in the training variable is 1e13 or more: float64 power
+        sums cannot carry the gradient (method="moments"), and gradient descent
+        cannot get near the optimum (both methods).  The remedy is
+        ``scale=True``, or a lower degree.
+    RankWarning
+        When there are fewer distinct x than degree + 1 (for example constant
+        x): the least-squares polynomial is not unique.
 
     See Also
     --------
@@ -347,15 +412,23 @@ def fit(
     large terms when the fit is close (L_t much smaller than sum y^2): its
     absolute error is then about 1e-16 * sum y^2.
 
+    Every fit takes the power sums in the scaled variable in one compiled pass
+    (the same pass gives lr="auto" and method="moments" their statistics, so
+    the default fit makes no extra pass; with ``scale=False`` it is one more)
+    and solves the least-squares problem from them for `FitResult.optimal_loss`.
+
     Examples
     --------
     >>> import numpy as np, polyfit
-    >>> x = np.linspace(-np.pi, np.pi, 2000)
-    >>> result = polyfit.fit(x, np.sin(x), degree=3, seed=0)
-    >>> result.losses.shape
-    (2000,)
-    >>> bool(result.loss < 20)
+    >>> x = np.linspace(0, 10, 3000)
+    >>> y = 1 + 2 * x - 0.3 * x**2 + 0.02 * x**3 + np.sin(5 * x)
+    >>> result = polyfit.fit(x, y, 3)
+    >>> bool(result.loss <= 1.01 * result.optimal_loss)
     True
+    >>> tutorial = np.linspace(-np.pi, np.pi, 2000)
+    >>> traced = polyfit.fit(tutorial, np.sin(tutorial), 3, lr=1e-6, scale=False, seed=0)
+    >>> traced.losses.shape
+    (2000,)
     """
     settings = _validation.settings(
         degree,
@@ -376,59 +449,128 @@ def fit(
     scale = _validation.as_bool(scale, "scale")
     threads = _validation.as_threads(threads)
     x, y = _validation.samples(x, y, keep_float32=True)
-    if settings.degree == 0 or scale:  # x's range, or x unused by a constant's loss
-        _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
-    # Otherwise a NaN or infinity in the data makes the first loss (or a power
-    # sum) non-finite; the data are scanned only then, which saves two passes.
-    coef = _validation.initial_coef(init, seed, settings.degree)
+    start = _validation.initial_coef(init, seed, settings.degree)
     nthreads = resolve_threads(threads, x.shape[0])
     poll = poll_signals()
-    window = Window.of(float(np.min(x)), float(np.max(x))) if scale else Window.identity()
+    degree = settings.degree
 
-    if method == "moments":
-        stats = statistics(x, y, settings.degree, window, nthreads, poll)
-        return fit_statistics(stats, settings, coef, window, lambda: x_range(x, window))
+    # The statistics in the scaled variable (one pass) give the optimum, and
+    # with scale=True also lr="auto" and method="moments".  They are taken
+    # before training where training needs them, else after it (so the
+    # tutorial's run starts at once: a fit is then one kernel call, then the
+    # checks).  x's range is read first, which finds NaN and inf in x; the
+    # sums find them in y.
+    analysis: list[tuple[Diagnosis, np.ndarray | None, Window]] = []
 
-    if settings.lr == "auto":
-        stats = statistics(x, y, settings.degree, window, nthreads, poll)
-        lr = _stats.auto_lr(_stats.eigenvalues(stats, settings.degree))
-    else:
-        lr = float(settings.lr)
-    data_x, data_y, shift, factor = x, y, window.shift, window.factor
-    if window.scaling and x.shape[0] <= SCALE_COPY_SAMPLES:  # float32 y widened (exactly) too
-        data_x, data_y, shift, factor = window.map(x), y.astype(np.float64), 0.0, 1.0
-
-    rule = Optimizer(settings)
-
-    def run(coef: np.ndarray, losses: np.ndarray, previous: float) -> tuple[int, int]:
-        return _kernels.run_epochs(
-            data_x,
-            data_y,
-            None,
-            coef,
-            losses,
-            lr,
-            settings.tol,
-            previous,
-            shift,
-            factor,
-            nthreads,
-            poll,
-            rule.code,
-            rule.hyper,
-            rule.state,
+    def analyse() -> tuple[Diagnosis, np.ndarray | None, Window]:
+        """(diagnosis, statistics in the training variable, its window), once."""
+        if analysis:
+            return analysis[0]
+        lo, hi = data_range(x)
+        scaled_window = Window.of(lo, hi)
+        scaled_stats = statistics(x, y, degree, scaled_window, nthreads, poll)
+        window = scaled_window if scale else Window.identity()
+        if scale:
+            train_stats: np.ndarray | None = scaled_stats
+        elif method == "moments" or settings.lr == "auto":
+            train_stats = statistics(x, y, degree, window, nthreads, poll)
+        else:
+            train_stats = None
+        best = _stats.optimum(scaled_stats, degree)
+        if train_stats is not None:
+            train_eigen = _stats.eigenvalues(train_stats, degree)
+        else:  # estimated from the scaled statistics: only its conditioning is read
+            train_eigen = eigenvalues_or_inf(scaled_window.gram_in_x(best.gram))
+        diagnosis = Diagnosis(
+            degree,
+            FIT_FACE,
+            best,
+            scale,
+            train_eigen,
+            1.0 if scale else max(abs(lo), abs(hi)),
+            describe_range(lo, hi, window),
+            None if scale else train_stats,
         )
+        if not _checks.check_rank(
+            diagnosis, x.shape[0], (lo, hi), lambda: distinct_at_least(x, degree + 1), scale
+        ):
+            _checks.check_conditioning(diagnosis, method)
+        analysis.append((diagnosis, train_stats, window))
+        return analysis[0]
 
-    losses, epochs_run, converged = train(
-        run,
-        coef,
-        settings,
-        lr,
-        lambda epoch: _diverged(x, y, epoch, lr, coef),
-        epoch_work=x.shape[0] * (settings.degree + 2),
+    if scale or method == "moments" or settings.lr == "auto":
+        _, train_stats, window = analyse()
+    else:
+        train_stats, window = None, Window.identity()
+    auto = settings.lr == "auto"
+    lr = _stats.auto_lr(analyse()[0].train_eigen) if auto else float(settings.lr)
+    coef = start.copy()
+
+    def diverged(epoch: int) -> DivergenceError:
+        require_finite_data(x, y)  # NaN or inf in the data: a ValueError naming it
+        return _checks.divergence(analyse()[0], settings, epoch, lr, coef)
+
+    if method == "moments" and train_stats is not None:
+        losses, epochs_run, converged, loss = train_statistics(
+            train_stats, settings, coef, lr, diverged
+        )
+    else:
+        data_x, data_y, shift, factor = x, y, window.shift, window.factor
+        if window.scaling and x.shape[0] <= SCALE_COPY_SAMPLES:  # float32 y widened (exactly) too
+            data_x, data_y, shift, factor = window.map(x), y.astype(np.float64), 0.0, 1.0
+        rule = Optimizer(settings)
+
+        def run(coef: np.ndarray, losses: np.ndarray, previous: float) -> tuple[int, int]:
+            return _kernels.run_epochs(
+                data_x,
+                data_y,
+                None,
+                coef,
+                losses,
+                lr,
+                settings.tol,
+                previous,
+                shift,
+                factor,
+                nthreads,
+                poll,
+                rule.code,
+                rule.hyper,
+                rule.state,
+            )
+
+        losses, epochs_run, converged = train(
+            run, coef, settings, lr, diverged, epoch_work=x.shape[0] * (degree + 2)
+        )
+        final = np.empty(degree + 2)
+        _kernels.sums(data_x, data_y, None, coef, shift, factor, final, nthreads, poll)
+        loss = float(final[0])
+    if not math.isfinite(loss):
+        raise diverged(epochs_run)
+    diagnosis = analyse()[0]
+    if method == "exact" and window.scaling:
+        # The data are in memory in the optimum's own variable: its loss exactly,
+        # in one more pass, instead of the difference of large terms the
+        # statistics give (a few eps * sum y^2 off, which matters near an exact fit).
+        _kernels.sums(
+            data_x, data_y, None, diagnosis.best.coef, shift, factor, final, nthreads, poll
+        )
+        if math.isfinite(final[0]):
+            best = dataclasses.replace(diagnosis.best, loss=float(final[0]))
+            diagnosis = dataclasses.replace(diagnosis, best=best)
+    _checks.check_convergence(diagnosis, loss, settings, method, epochs_run, converged, start)
+    return result(
+        coef, losses, loss, settings, lr, epochs_run, converged, method, window, diagnosis.best
     )
-    final = np.empty(settings.degree + 2)
-    _kernels.sums(data_x, data_y, None, coef, shift, factor, final, nthreads, poll)
-    if not np.isfinite(final[0]):
-        raise _diverged(x, y, epochs_run, lr, coef)
-    return result(coef, losses, final[0], settings, lr, epochs_run, converged, "exact", window)
+
+
+def distinct_at_least(x: np.ndarray, wanted: int) -> int:
+    """How many distinct values x has, counted up to `wanted`: growing prefixes
+    are counted until one has that many, so data with enough distinct values
+    (the usual case) cost O(wanted log wanted), and only degenerate data a sort."""
+    size = 16 * wanted
+    while True:
+        found = int(np.unique(x[:size]).size)
+        if found >= wanted or size >= x.shape[0]:
+            return found
+        size *= 16

@@ -2,28 +2,80 @@
 
 from __future__ import annotations
 
+import ast
+import math
 import os
+import re
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from fractions import Fraction
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _fit, _stats, _validation
+from ._checks import Face
 from ._result import FitResult
 from ._stats import Window
+
+# Moments of a higher degree are refused (and `load` refuses files claiming
+# one): their power sums carry no usable information in float64, and the
+# bound keeps every file's size, and the time to read it, small.
+MAX_DEGREE = 1000
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+REQUIRED: Any = _Required()  # a domain must be given (None is a choice, not a default)
+
+DOMAIN_ADVICE = (
+    "domain=(lo, hi), the range of x over all the data (the statistics are then taken "
+    "with it scaled onto [-1, 1], as fit(..., scale=True) trains), or domain=None to "
+    "keep x unscaled (only for x already in about [-1, 1])"
+)
+
+
+def _as_domain(domain: object, owner: str) -> tuple[float, float] | None:
+    if domain is REQUIRED:
+        raise TypeError(
+            f"{owner} needs {DOMAIN_ADVICE}: a stream's range is not known before its "
+            "data, and unscaled x is what makes gradient descent fail on ordinary data"
+        )
+    if domain is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in np.asarray(domain, dtype=np.float64).reshape(2))
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"domain must be a pair (lo, hi) of numbers or None, got {domain!r}"
+        ) from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"domain must be finite, got {domain!r}")
+    if not lo < hi:
+        raise ValueError(
+            f"domain must have lo < hi, got {domain!r}: a domain of zero width cannot be "
+            "mapped onto [-1, 1]"
+        )
+    half = hi / 2.0 - lo / 2.0
+    if not (half > 0.0 and math.isfinite(1.0 / half)):
+        raise ValueError(f"domain {domain!r} is too narrow to be mapped onto [-1, 1] in float64")
+    return lo, hi
 
 
 class Moments:
     """The sufficient statistics of squared loss for a polynomial of `degree`.
 
     For a fit y ~ p(u) of degree d they are the power sums S_k = sum u^k
-    (k <= 2d), T_k = sum u^k y (k <= d) and sum y^2, with u = x, or with
-    `domain` the scaled u = (x - mid) / half that maps [lo, hi] onto [-1, 1]
-    (``fit(..., scale=True)`` for data that arrive in chunks: the range must be
-    known before the first one).  Each `update` adds a chunk in one compiled
-    pass; ``a + b`` (or ``a.merge(b)``) combines statistics of disjoint data.
+    (k <= 2d), T_k = sum u^k y (k <= d) and sum y^2, with u the scaled
+    u = (x - mid) / half that maps `domain` = [lo, hi] onto [-1, 1] (what
+    ``fit(..., scale=True)`` trains in), or u = x with ``domain=None``.  Each
+    `update` adds a chunk in one compiled pass; ``a + b`` (or ``a.merge(b)``)
+    combines statistics of disjoint data.
 
     The totals are kept exactly, as fractions of the float64 sums of each chunk,
     so combining is associative and commutative bit for bit: the statistics do
@@ -34,39 +86,75 @@ class Moments:
     Parameters
     ----------
     degree : int
-        Degree of the polynomial, >= 0.
-    domain : (float, float), optional
-        With a domain, statistics are taken in the scaled variable (see above)
-        and `fit` returns coefficients in x, like ``fit(..., scale=True)``.
+        Degree of the polynomial, 0 <= degree <= 1000.
+    domain : (float, float) or None
+        Required.  (lo, hi) with lo < hi: the range of x over all the data,
+        which every chunk must lie in (a chunk with x outside it raises
+        ValueError and is not added: the statistics stay as they were).
+        ``None``: statistics of x itself, unscaled -- only for x already in
+        about [-1, 1]; on other data gradient descent converges slowly or not
+        at all, and power sums of high degree lose their digits.  There is no
+        default because a stream's range is not known before its data: a
+        domain taken from the first chunk would reject the next chunk of a
+        time series, and raw x is the failure this package defaults away from.
+
+    Attributes
+    ----------
+    degree : int
+    domain : (float, float) or None
+    count : int
+        Samples added.
+    x_range : (float, float) or None
+        The smallest and largest x added (None before the first chunk).
+
+    Raises
+    ------
+    TypeError
+        Without `domain`.
+    ValueError
+        For a domain of zero width (lo == hi), reversed or not finite.
 
     Examples
     --------
     >>> import numpy as np, polyfit
-    >>> x = np.linspace(-1, 1, 1000)
-    >>> stats = polyfit.Moments(2).update(x[:600], x[:600] ** 2).update(x[600:], x[600:] ** 2)
-    >>> stats.count
-    1000
-    >>> result = stats.fit(lr="auto", epochs=500, seed=0)
+    >>> x = np.linspace(0, 10, 1000)
+    >>> stats = polyfit.Moments(2, domain=(0, 10))
+    >>> stats = stats.update(x[:600], x[:600] ** 2).update(x[600:], x[600:] ** 2)
+    >>> stats.count, stats.x_range
+    (1000, (0.0, 10.0))
+    >>> result = stats.fit(epochs=500)
+    >>> bool(np.allclose(result.coef, [0.0, 0.0, 1.0], atol=1e-6))
+    True
     """
 
-    def __init__(self, degree: int, domain: tuple[float, float] | None = None) -> None:
+    def __init__(self, degree: int, domain: tuple[float, float] | None = REQUIRED) -> None:
         self.degree = _validation.as_int(degree, "degree", 0)
-        if domain is None:
-            self.domain: tuple[float, float] | None = None
-            self._window = Window.identity()
-        else:
-            lo, hi = (float(v) for v in np.asarray(domain, dtype=np.float64).reshape(2))
-            if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
-                raise ValueError(f"domain must be finite (lo, hi) with lo <= hi, got {domain!r}")
-            self.domain = (lo, hi)
-            self._window = Window.of(lo, hi)
+        if self.degree > MAX_DEGREE:
+            raise ValueError(f"degree must be <= {MAX_DEGREE} for Moments, got {self.degree}")
+        self.domain = _as_domain(domain, "Moments")
+        self._window = Window.identity() if self.domain is None else Window.of(*self.domain)
         self.count = 0
+        self.x_range: tuple[float, float] | None = None
         self._sums = [Fraction(0)] * _stats.width(self.degree)
 
     def update(self, x: ArrayLike, y: ArrayLike, *, threads: int | None = None) -> Moments:
-        """Add the chunk (x, y) in one compiled pass; returns self."""
+        """Add the chunk (x, y) in one compiled pass; returns self.
+
+        x's minimum and maximum are read first (one numpy pass over x): a chunk
+        with x outside the domain raises ValueError naming the first such
+        sample, and nothing is added.
+        """
         threads = _validation.as_threads(threads)
         x_array, y_array = _validation.samples(x, y, keep_float32=True)
+        lo, hi = _fit.data_range(x_array)
+        if self.domain is not None and not (self.domain[0] <= lo and hi <= self.domain[1]):
+            outside = (x_array < self.domain[0]) | (x_array > self.domain[1])
+            index = int(np.flatnonzero(outside)[0])
+            raise ValueError(
+                f"x[{index}] = {float(x_array[index])!r} is outside the domain "
+                f"[{self.domain[0]:g}, {self.domain[1]:g}] of these Moments (this chunk spans "
+                f"[{lo:g}, {hi:g}]); the domain must cover every chunk. The chunk was not added."
+            )
         chunk = _fit.statistics(
             x_array,
             y_array,
@@ -75,10 +163,10 @@ class Moments:
             _fit.resolve_threads(threads, x_array.shape[0]),
             _fit.poll_signals(),
         )
-        self._sums = [
-            total + Fraction(float(v)) for total, v in zip(self._sums, chunk, strict=True)
-        ]
+        added = [Fraction(float(v)) for v in chunk]
+        self._sums = [total + v for total, v in zip(self._sums, added, strict=True)]
         self.count += int(x_array.shape[0])
+        self.x_range = _union(self.x_range, (lo, hi))
         return self
 
     def merge(self, other: Moments) -> Moments:
@@ -93,6 +181,7 @@ class Moments:
         merged = Moments(self.degree, self.domain)
         merged._sums = [a + b for a, b in zip(self._sums, other._sums, strict=True)]
         merged.count = self.count + other.count
+        merged.x_range = _union(self.x_range, other.x_range)
         return merged
 
     def __add__(self, other: Moments) -> Moments:
@@ -106,22 +195,32 @@ class Moments:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Moments):
             return NotImplemented
-        return (self.degree, self.domain, self.count, self._sums) == (
+        return (self.degree, self.domain, self.count, self.x_range, self._sums) == (
             other.degree,
             other.domain,
             other.count,
+            other.x_range,
             other._sums,
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 
     def __repr__(self) -> str:
-        return f"Moments(degree={self.degree}, domain={self.domain}, count={self.count})"
+        return (
+            f"Moments(degree={self.degree}, domain={self.domain}, count={self.count}, "
+            f"x_range={self.x_range})"
+        )
 
     @property
     def stats(self) -> np.ndarray:
         """The statistics rounded to float64: S_0..S_2d, T_0..T_d, sum y^2."""
-        return np.array([float(v) for v in self._sums])
+        try:
+            return np.array([float(v) for v in self._sums])
+        except OverflowError:
+            raise ValueError(
+                "the statistics' totals overflow float64: the data's powers or y**2 add "
+                "up beyond 1.8e308"
+            ) from None
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write to a .npz file (exact: each total as a 'numerator/denominator' string)."""
@@ -130,26 +229,54 @@ class Moments:
             degree=np.int64(self.degree),
             domain=np.array(self.domain if self.domain is not None else [], dtype=np.float64),
             count=np.int64(self.count),
+            x_range=np.array(self.x_range if self.x_range is not None else [], dtype=np.float64),
             sums=np.array([str(v) for v in self._sums]),
         )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Moments:
-        """Read what `save` wrote."""
-        with np.load(path, allow_pickle=False) as data:
-            domain = data["domain"]
-            loaded = cls(int(data["degree"]), tuple(domain) if domain.size else None)
-            sums = [Fraction(str(v)) for v in data["sums"]]
-            count = int(data["count"])
-        if len(sums) != _stats.width(loaded.degree):
-            raise ValueError(f"{path}: {len(sums)} sums for degree {loaded.degree}")
-        loaded._sums, loaded.count = sums, count
+        """Read what `save` wrote; any other file raises ValueError naming the field.
+
+        Safe on any file: every field's dtype and shape are read from its
+        header and checked, and every stored number's length, before anything
+        is parsed, so a file loads in time and memory bounded by the largest
+        valid file (degree 1000) or is refused.  The totals must be exact
+        binary fractions of the size float64 sums can have, the first (the
+        count of samples as a sum) must equal `count`, and `x_range` must lie
+        in `domain`.
+        """
+        fields = _read_fields(path)
+        degree = fields["degree"]
+        domain = fields["domain"]
+        x_range = fields["x_range"]
+        count = fields["count"]
+        sums = fields["sums"]
+        try:
+            loaded = cls(degree, (domain[0], domain[1]) if domain else None)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: field 'domain': {exc}") from None
+        if (count == 0) != (x_range is None):
+            raise ValueError(f"{path}: field 'x_range' must be empty exactly when count is 0")
+        if (
+            x_range is not None
+            and loaded.domain is not None
+            and not (loaded.domain[0] <= x_range[0] and x_range[1] <= loaded.domain[1])
+        ):
+            raise ValueError(f"{path}: field 'x_range' {x_range} is outside the domain")
+        if sums[0] != count:
+            raise ValueError(
+                f"{path}: field 'sums' does not match field 'count': its first total (the "
+                f"number of samples) is {sums[0]}, count is {count}"
+            )
+        if count == 0 and any(sums):
+            raise ValueError(f"{path}: field 'sums' has non-zero totals for count 0")
+        loaded._sums, loaded.count, loaded.x_range = sums, count, x_range
         return loaded
 
     def fit(
         self,
         *,
-        lr: float | str = 1e-6,
+        lr: float | str = "auto",
         epochs: int = 2000,
         init: ArrayLike | None = None,
         seed: Any = None,
@@ -162,9 +289,56 @@ class Moments:
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
     ) -> FitResult:
-        """Gradient descent on these statistics; the arguments and result of
-        ``polyfit.fit(..., method="moments")``."""
-        if self.count == 0:
+        """Gradient descent on these statistics; the arguments, defaults, warnings
+        and result of ``polyfit.fit(..., method="moments")``.
+
+        Training runs in the variable of the statistics (the domain's scaled x,
+        or x itself with ``domain=None``).  `FitResult.optimal_loss` is solved
+        in a scaled variable: the domain's, or for ``domain=None`` x's range
+        (`x_range`), to which the statistics are mapped first.  The remedies of
+        its warnings are arguments of this method; where scaling x would help,
+        the message says to collect the statistics with a domain.
+        """
+        advice = (
+            f"collect the statistics with Moments({self.degree}, domain={self.x_range})"
+            if self.x_range is not None and self.x_range[0] < self.x_range[1]
+            else "collect the statistics with a domain"
+        )
+        return self._fit_with(
+            Face(frozenset({"lr", "epochs", "tol", "optimizer"}), None, advice),
+            lr=lr,
+            epochs=epochs,
+            init=init,
+            seed=seed,
+            log_every=log_every,
+            callback=callback,
+            tol=tol,
+            optimizer=optimizer,
+            momentum=momentum,
+            alpha=alpha,
+            betas=betas,
+            eps=eps,
+        )
+
+    def _fit_with(
+        self,
+        face: Face,
+        *,
+        lr: float | str = "auto",
+        epochs: int = 2000,
+        init: ArrayLike | None = None,
+        seed: Any = None,
+        log_every: int = 100,
+        callback: Callable[[int, float, np.ndarray], Any] | None = None,
+        tol: float | None = None,
+        optimizer: str = "gd",
+        momentum: float = 0.9,
+        alpha: float = 0.99,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> FitResult:
+        """`fit`, with remedies named as the arguments of `face` (the caller)."""
+        if self.count == 0 or self.x_range is None:
             raise ValueError("Moments holds no data: update it with at least one sample")
         settings = _validation.settings(
             self.degree,
@@ -180,40 +354,82 @@ class Moments:
             betas=betas,
             eps=eps,
         )
-        coef = _validation.initial_coef(init, seed, self.degree)
-        where = (
-            f"x in the domain [{self.domain[0]:g}, {self.domain[1]:g}] (scaled to [-1, 1])"
-            if self.domain is not None
-            else f"the {self.count} samples seen (unscaled x)"
+        start = _validation.initial_coef(init, seed, self.degree)
+        stats = self.stats
+        lo, hi = self.x_range
+        if self.domain is not None:
+            describe = f"x in the domain [{self.domain[0]:g}, {self.domain[1]:g}] scaled to [-1, 1]"
+            scaled_stats = stats
+        else:
+            describe = f"x in [{lo:g}, {hi:g}] (unscaled)"
+            scaled_stats = _stats.rewindow(stats, self.degree, self._window, Window.of(lo, hi))
+            if not np.isfinite(scaled_stats).all():  # powers beyond float64: solve as they are
+                scaled_stats = stats
+        return _fit.fit_statistics(
+            stats,
+            settings,
+            start,
+            self._window,
+            face,
+            scaled_stats=scaled_stats,
+            count=self.count,
+            x_range=self.x_range,
+            describe=describe,
         )
-        return _fit.fit_statistics(self.stats, settings, coef, self._window, lambda: where)
+
+
+def _union(
+    a: tuple[float, float] | None, b: tuple[float, float] | None
+) -> tuple[float, float] | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return (min(a[0], b[0]), max(a[1], b[1]))
 
 
 def fit_stream(
     chunks: Iterable[tuple[ArrayLike, ArrayLike]],
     degree: int = 3,
     *,
-    domain: tuple[float, float] | None = None,
+    domain: tuple[float, float] | None = REQUIRED,
     threads: int | None = None,
     **fit_options: Any,
 ) -> FitResult:
     """Fit data that arrive as an iterable of (x, y) chunks, in O(chunk) memory.
 
-    Each chunk is read once into `Moments`; training then runs on the
-    statistics (``method="moments"``).  `fit_options` are those of
+    Each chunk is read once into ``Moments(degree, domain)``; training then
+    runs on the statistics (``method="moments"``).  `fit_options` are those of
     `Moments.fit` (lr, epochs, init, seed, log_every, callback, tol, optimizer
-    and its hyper-parameters); `domain`
-    scales x as ``scale=True`` does.
+    and its hyper-parameters), with its defaults (``lr="auto"``, a zero start).
+
+    Parameters
+    ----------
+    chunks : iterable of (x, y) pairs
+    degree : int, default 3
+    domain : (float, float) or None
+        Required, as for `Moments`: (lo, hi) covering x in every chunk (x is
+        scaled onto [-1, 1], like ``fit(..., scale=True)``; a chunk outside it
+        raises ValueError), or None for unscaled x.
+    threads : int, optional
+        Threads for each chunk's pass.
+
+    Warns
+    -----
+    ConvergenceWarning, ConditioningWarning, RankWarning
+        As `polyfit.fit`; remedies are arguments of fit_stream (with
+        ``domain=None`` that includes ``domain=`` x's range).
 
     Examples
     --------
     >>> import numpy as np, polyfit
-    >>> x = np.linspace(-1, 1, 10_000)
+    >>> x = np.linspace(0, 10, 10_000)
     >>> chunks = ((x[i:i + 1000], np.cos(x[i:i + 1000])) for i in range(0, x.size, 1000))
-    >>> result = polyfit.fit_stream(chunks, degree=2, lr="auto", epochs=1000, seed=0)
-    >>> result.method
-    'moments'
+    >>> result = polyfit.fit_stream(chunks, 2, domain=(0, 10), epochs=1000)
+    >>> result.method, result.domain
+    ('moments', (0.0, 10.0))
     """
+    domain = _as_domain(domain, "fit_stream")
     moments = Moments(degree, domain)
     for item in chunks:
         try:
@@ -221,4 +437,149 @@ def fit_stream(
         except (TypeError, ValueError):
             raise TypeError("chunks must yield (x, y) pairs") from None
         moments.update(x, y, threads=threads)
-    return moments.fit(**fit_options)
+    keys = frozenset({"degree", "lr", "epochs", "tol", "optimizer", "domain"})
+    x_range = moments.x_range
+    rescale = {"domain": x_range} if x_range is not None and x_range[0] < x_range[1] else None
+    face = Face(keys, rescale, "pass fit_stream a domain covering x")
+    return moments._fit_with(face, **fit_options)
+
+
+# ---- Moments.load: a .npz read field by field, every header checked first ----
+
+# A total is a sum over at most 2**63 chunks of float64 values (< 2**1024, in
+# multiples of 2**-1074): an exact binary fraction n / 2**k, k <= 1074, with
+# |n| < 2**(1024 + 63 + 1074).
+MAX_NUMERATOR_BITS = 1024 + 63 + 1074
+MAX_DENOMINATOR_BITS = 1075
+MAX_TOTAL_CHARS = 1 + 651 + 1 + 324  # sign, numerator and denominator digits, '/'
+_TOTAL = re.compile(r"(-?[0-9]{1,651})(?:/([0-9]{1,324}))?")
+MAX_HEADER = 10_000  # bytes of a .npy header (numpy writes < 200 for these fields)
+FIELDS = ("degree", "domain", "count", "x_range", "sums")
+
+
+def _npy_header(member: IO[bytes], where: str) -> tuple[np.dtype[Any], tuple[int, ...]]:
+    """The dtype and shape of a .npy stream, checked, without reading its data."""
+    magic = member.read(8)
+    if len(magic) != 8 or magic[:6] != b"\x93NUMPY":
+        raise ValueError(f"{where} is not a numpy array")
+    major = magic[6]
+    if major not in (1, 2, 3):
+        raise ValueError(f"{where} has an unknown .npy format version {major}")
+    length_bytes = member.read(2 if major == 1 else 4)
+    length = int.from_bytes(length_bytes, "little")
+    if len(length_bytes) != (2 if major == 1 else 4) or length > MAX_HEADER:
+        raise ValueError(f"{where} has a .npy header of {length} bytes (at most {MAX_HEADER})")
+    text = member.read(length)
+    if len(text) != length:
+        raise ValueError(f"{where} is truncated")
+    try:
+        header = ast.literal_eval(text.decode("latin1" if major < 3 else "utf8"))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, UnicodeError):
+        raise ValueError(f"{where} has an unreadable .npy header") from None
+    if (
+        not isinstance(header, dict)
+        or not isinstance(header.get("descr"), str)
+        or not isinstance(header.get("shape"), tuple)
+        or not all(type(n) is int and 0 <= n <= 1 << 32 for n in header["shape"])
+        or not isinstance(header.get("fortran_order"), bool)
+    ):
+        raise ValueError(f"{where} has an invalid .npy header")
+    try:
+        dtype = np.dtype(header["descr"])
+    except (TypeError, ValueError):
+        raise ValueError(f"{where} has an unknown dtype {header['descr']!r}") from None
+    return dtype, header["shape"]
+
+
+def _read_array(
+    archive: zipfile.ZipFile,
+    name: str,
+    where: str,
+    kinds: str,
+    shapes: Callable[[tuple[int, ...]], bool],
+    max_itemsize: int,
+) -> np.ndarray:
+    with archive.open(name + ".npy") as member:
+        dtype, shape = _npy_header(member, where)
+        if dtype.kind not in kinds or dtype.hasobject or dtype.itemsize > max_itemsize:
+            raise ValueError(f"{where} has dtype {dtype}, not one this field holds")
+        if not shapes(shape):
+            raise ValueError(f"{where} has shape {shape}, not one this field holds")
+        size = math.prod(shape) * dtype.itemsize  # bounded by the checks above
+        data = member.read(size)
+    if len(data) != size:
+        raise ValueError(f"{where} is truncated")
+    return np.frombuffer(data, dtype=dtype).reshape(shape)
+
+
+def _integer(archive: zipfile.ZipFile, name: str, where: str, upper: int) -> int:
+    value = int(_read_array(archive, name, where, "iu", lambda s: s == (), 8)[()])
+    if not 0 <= value <= upper:
+        raise ValueError(f"{where} is {value}, outside [0, {upper}]")
+    return value
+
+
+def _pair(archive: zipfile.ZipFile, name: str, where: str) -> tuple[float, float] | None:
+    values = _read_array(archive, name, where, "f", lambda s: s in ((0,), (2,)), 8)
+    if values.size == 0:
+        return None
+    lo, hi = float(values[0]), float(values[1])
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+        raise ValueError(f"{where} must be a finite (lo, hi) with lo <= hi, got {(lo, hi)}")
+    return lo, hi
+
+
+def _total(text: str, where: str) -> Fraction:
+    match = _TOTAL.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{where} holds {text[:40]!r}, not an exact fraction 'n/d'")
+    numerator = int(match.group(1))
+    denominator = int(match.group(2)) if match.group(2) is not None else 1
+    if (
+        denominator < 1
+        or denominator & (denominator - 1)
+        or denominator.bit_length() > MAX_DENOMINATOR_BITS
+        or numerator.bit_length() > MAX_NUMERATOR_BITS
+    ):
+        raise ValueError(f"{where} holds {text[:40]!r}, beyond what sums of float64 can be")
+    return Fraction(numerator, denominator)
+
+
+def _read_fields(path: str | os.PathLike[str]) -> dict[str, Any]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValueError(f"{path}: not a statistics file written by Moments.save ({exc})") from None
+    with archive:
+        names = set(archive.namelist())
+        for name in FIELDS:
+            if name + ".npy" not in names:
+                raise ValueError(f"{path}: missing field {name!r}")
+        try:
+            where = f"{path}: field "
+            degree = _integer(archive, "degree", where + "'degree'", MAX_DEGREE)
+            width = _stats.width(degree)
+            texts = _read_array(
+                archive,
+                "sums",
+                where + "'sums'",
+                "U",
+                lambda s: s == (width,),
+                4 * MAX_TOTAL_CHARS,
+            )
+            return {
+                "degree": degree,
+                "count": _integer(archive, "count", where + "'count'", (1 << 63) - 1),
+                "domain": _pair(archive, "domain", where + "'domain'"),
+                "x_range": _pair(archive, "x_range", where + "'x_range'"),
+                "sums": [_total(str(t), f"{where}'sums'[{k}]") for k, t in enumerate(texts)],
+            }
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            OSError,
+            EOFError,
+            RuntimeError,  # an encrypted member
+            NotImplementedError,  # a compression zipfile does not know
+        ) as exc:
+            raise ValueError(f"{path}: unreadable ({exc})") from None

@@ -4,30 +4,43 @@ For p(u) = sum c_k u^k the loss is  L(c) = c.G c - 2 c.T + sum y^2  and its
 gradient is 2 (G c - T), with the power sums S_k = sum u^k (k <= 2d) in the
 Hankel matrix G_jk = S_(j+k), T_k = sum u^k y (k <= d).  The compiled kernel
 collects them in one pass (layout: S_0..S_2d, T_0..T_d, sum y^2) and trains on
-them; this module reads them: the step size, the conditioning, and
-the affine window that scale=True trains in.
+them; this module reads them: the step size, the conditioning, the
+least-squares optimum and how many epochs gradient descent needs to reach it,
+and the affine window that scale=True trains in.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.polynomial import Polynomial
 
-from ._errors import PolyfitWarning
+from ._errors import ConditioningWarning
+
+__all__ = ["ConditioningWarning"]  # defined in _errors; kept importable from here
+
+EPS = float(np.finfo(np.float64).eps)
 
 # cond(G) beyond this leaves fewer than ~3 significant digits in the gradient
-# computed from float64 power sums (eps * cond > 1e-3 of its size).
+# computed from float64 power sums (eps * cond > 1e-3 of its size), and makes
+# gradient descent remove less than 1e-13 of the error per epoch along G's
+# weakest direction.
 CONDITION_LIMIT = 1e13
 
+# Eigenvalues of G below RESOLVED * (degree + 1) * eps * lambda_max are rounding
+# noise of the float64 sums and of the eigensolver: directions the data do not
+# resolve in float64 (exactly zero ones when there are fewer distinct x than
+# degree + 1).  The optimum ignores them (least-squares with a cutoff, as
+# numpy.linalg.lstsq's rcond does).
+RESOLVED = 16.0
 
-class ConditioningWarning(PolyfitWarning, RuntimeWarning):
-    """The power sums of the data lose most of their meaning in float64."""
+# The absolute accuracy of a loss computed from the statistics, as a multiple
+# of eps * (degree + 1) * (sum y^2 + |c|.|G||c| + 2 |c|.|T|): the rounding of
+# the sums (blocked, so each carries a few eps of its terms) and of the formula.
+SLACK = 64.0
 
 
 def width(degree: int) -> int:
@@ -54,6 +67,14 @@ def eigenvalues(stats: np.ndarray, degree: int) -> np.ndarray:
     return np.linalg.eigvalsh(split(stats, degree)[0])
 
 
+def condition(eigen: np.ndarray) -> float:
+    """cond(G) from its eigenvalues (inf when G is singular or not finite)."""
+    smallest, largest = float(eigen[0]), float(eigen[-1])
+    if not (math.isfinite(largest) and smallest > 0.0):
+        return math.inf
+    return largest / smallest
+
+
 def auto_lr(eigen: np.ndarray) -> float:
     """1 / (2 lambda_max(G)): the step 1/L for the loss's Lipschitz constant L = 2
     lambda_max, with which every epoch of gradient descent lowers the loss."""
@@ -65,23 +86,101 @@ def auto_lr(eigen: np.ndarray) -> float:
     return 0.5 / largest
 
 
-def check_conditioning(eigen: np.ndarray, degree: int, describe_data: Callable[[], str]) -> None:
-    """Warn when float64 power sums cannot carry the gradient for this data.
+def best_degree(gram: np.ndarray, limit: float = CONDITION_LIMIT) -> int:
+    """The highest degree whose G (a leading block of this one) has cond < limit."""
+    for degree in range(gram.shape[0] - 1, 0, -1):
+        block = gram[: degree + 1, : degree + 1]
+        if condition(np.linalg.eigvalsh(block)) < limit:
+            return degree
+    return 0
 
-    eigen: G's eigenvalues; describe_data() says which data (their x range),
-    computed only for the warning.
+
+@dataclass(frozen=True)
+class Optimum:
+    """The least-squares optimum of the quadratic the statistics define.
+
+    `coef` minimises L(c) = c.G c - 2 c.T + sum y^2 over the directions the
+    float64 statistics resolve (the least-norm minimiser where G is singular);
+    `loss` is L there, clamped at 0.  Solved through the eigendecomposition of
+    G, which is well conditioned when the statistics are taken in the scaled
+    variable (x's range on [-1, 1]).  `slack` is the absolute accuracy of a
+    loss computed from these statistics (this one, or a moments fit's).
     """
-    smallest, largest = float(eigen[0]), float(eigen[-1])
-    condition = largest / smallest if smallest > 0.0 else math.inf
-    if not condition < CONDITION_LIMIT:
-        warnings.warn(
-            ConditioningWarning(
-                f"the power sums of degree {degree} over {describe_data()} are ill-conditioned "
-                f"in float64 (cond(G) = {condition:.2g}): the gradients they give keep few or "
-                "no correct digits. Use scale=True, a lower degree, or method='exact'."
-            ),
-            stacklevel=4,
-        )
+
+    gram: np.ndarray  # G
+    eigenvalues: np.ndarray  # of G, ascending
+    eigenvectors: np.ndarray  # columns, in the same order
+    coef: np.ndarray
+    loss: float
+    slack: float
+    rank: int  # eigenvalues above rounding level
+
+    @property
+    def resolved(self) -> np.ndarray:
+        """Which eigenvalues are above rounding level."""
+        limit = RESOLVED * self.eigenvalues.shape[0] * EPS * float(self.eigenvalues[-1])
+        resolved: np.ndarray = self.eigenvalues > limit
+        return resolved
+
+
+def optimum(stats: np.ndarray, degree: int) -> Optimum:
+    """The optimum of the statistics (see `Optimum`)."""
+    gram, cross, total = split(stats, degree)
+    lam, vec = np.linalg.eigh(gram)
+    keep = lam > RESOLVED * (degree + 1) * EPS * lam[-1]
+    projections = vec[:, keep].T @ cross
+    coef = vec[:, keep] @ (projections / lam[keep])
+    loss = max(0.0, total - float(np.sum(projections**2 / lam[keep])))
+    size = (
+        total
+        + float(np.abs(coef) @ np.abs(gram) @ np.abs(coef))
+        + 2.0 * float(np.abs(coef) @ np.abs(cross))
+    )
+    return Optimum(gram, lam, vec, coef, loss, SLACK * (degree + 1) * EPS * size, int(keep.sum()))
+
+
+def _decay(best: Optimum, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(energy, log_rates): L - L* = e.G e = sum energy_i, and each epoch of plain
+    gradient descent with lr = 1 / (2 lambda_max) multiplies e's part along
+    eigenvector i by 1 - lambda_i / lambda_max, its energy by exp(2 log_rate_i)."""
+    keep = best.resolved
+    lam = best.eigenvalues[keep]
+    parts = best.eigenvectors[:, keep].T @ (start - best.coef)
+    with np.errstate(divide="ignore"):  # log1p(-1) = -inf: the top direction, done in one
+        log_rates = np.log1p(-lam / lam[-1])
+    return lam * parts**2, log_rates
+
+
+def excess_after(best: Optimum, start: np.ndarray, epochs: np.ndarray) -> np.ndarray:
+    """The loss above the optimum after each of `epochs` (>= 0) epochs of plain
+    gradient descent with lr = 1 / (2 lambda_max) from `start`."""
+    energy, log_rates = _decay(best, start)
+    counts = np.asarray(epochs, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # 0 * -inf: epoch 0 of the top direction
+        decay = np.nan_to_num(np.exp(2.0 * np.multiply.outer(log_rates, counts)), nan=1.0)
+    excess: np.ndarray = energy @ decay
+    return excess
+
+
+def epochs_needed(best: Optimum, start: np.ndarray, excess: float, cap: int) -> int | None:
+    """The fewest epochs of plain gradient descent with lr = 1 / (2 lambda_max)
+    that take the loss from `start` to within `excess` of the optimum, or None
+    if more than `cap` are needed.  The excess falls monotonically: a search on
+    a geometric grid of 64 epoch counts narrows the bracket each round."""
+    energy, log_rates = _decay(best, start)
+    if float(np.sum(energy)) <= excess:
+        return 0
+    low, high = 0, cap  # excess after low epochs > excess >= after high, once checked
+    if float(excess_after(best, start, np.array([cap]))[0]) > excess:
+        return None
+    while high - low > 1:
+        grid = np.unique(np.geomspace(low + 1, high, 64).astype(np.int64))
+        grid[-1] = high
+        decay = np.exp(2.0 * np.multiply.outer(log_rates, grid.astype(np.float64)))
+        first = int(np.argmax(energy @ decay <= excess))  # the last point always is
+        high = int(grid[first])
+        low = int(grid[first - 1]) if first > 0 else low
+    return high
 
 
 @dataclass(frozen=True)
@@ -100,11 +199,12 @@ class Window:
 
     @classmethod
     def of(cls, lo: float, hi: float) -> Window:
-        half = (hi - lo) / 2.0
+        half = hi / 2.0 - lo / 2.0  # halves first: no overflow for any finite lo, hi
         shift = lo / 2.0 + hi / 2.0
-        if not half > 0.0:  # one distinct x: only the shift is meaningful
+        factor = 1.0 / half if half > 0.0 else math.inf
+        if not math.isfinite(factor):  # one distinct x: only the shift is meaningful
             return cls(shift - 1.0, shift + 1.0, shift, 1.0)
-        return cls(lo, hi, shift, 1.0 / half)
+        return cls(lo, hi, shift, factor)
 
     @property
     def scaling(self) -> bool:
@@ -123,7 +223,59 @@ class Window:
         """The same polynomial's coefficients in x, lowest power first."""
         if not self.scaling:
             return coef_u.copy()
-        converted = self.polynomial(coef_u).convert().coef
+        # Horner's rule in polynomials: p = (...(c_d u + c_(d-1)) u + ...) + c_0 with
+        # u = a x + b (what numpy.polynomial's convert() does, without its overhead,
+        # which every scaled fit pays)
+        a, b = self.factor, -self.shift * self.factor
         out = np.zeros(coef_u.shape[0])
-        out[: converted.shape[0]] = converted  # convert() trims trailing zeros
+        for c in coef_u[::-1]:
+            out[1:] = a * out[:-1] + b * out[1:]
+            out[0] = b * out[0] + c
         return out
+
+    def gram_in_x(self, gram_u: np.ndarray) -> np.ndarray:
+        """G of the powers of x from G of the powers of u, B' G_u B with
+        x^k = sum_j C(k, j) (u / factor)^j shift^(k - j) = sum_j u^j B[j, k].
+        Rounded (and inf where the powers overflow): for conditioning estimates."""
+        size = gram_u.shape[0]
+        with np.errstate(all="ignore"):
+            binomials = np.zeros(size)  # row k of Pascal's triangle, in float64
+            inverse = np.float64(1.0) / np.float64(self.factor)
+            shift = np.float64(self.shift)
+            basis = np.zeros((size, size))
+            for k in range(size):
+                binomials[1 : k + 1] = binomials[1 : k + 1] + binomials[:k]
+                binomials[0] = 1.0
+                for j in range(k + 1):
+                    basis[j, k] = binomials[j] * inverse**j * shift ** (k - j)
+            gram: np.ndarray = basis.T @ gram_u @ basis
+        return gram
+
+
+def rewindow(stats: np.ndarray, degree: int, old: Window, new: Window) -> np.ndarray:
+    """The statistics of the same data in another window's variable.
+
+    With u' = a u + b (a = factor' / factor, b = (shift - shift') factor'),
+    S'_m = sum_j C(m, j) a^j b^(m - j) S_j, and T' likewise.  In float64: the
+    rounding it adds is of the order of what the sums of `old` already carry
+    (their errors pass through the same map), and it is inf where the powers
+    overflow.  Used to solve for the optimum of statistics taken in raw x in
+    the better-conditioned variable of x's range.
+    """
+    size = 2 * degree + 1
+    a = new.factor / old.factor
+    b = (old.shift - new.shift) * new.factor
+    weights = np.zeros((size, size))
+    with np.errstate(all="ignore"):
+        binomials = np.zeros(size)
+        for m in range(size):
+            binomials[1 : m + 1] = binomials[1 : m + 1] + binomials[:m]
+            binomials[0] = 1.0
+            for j in range(m + 1):
+                weights[m, j] = binomials[j] * np.float64(a) ** j * np.float64(b) ** (m - j)
+        out = np.empty_like(stats)
+        out[:size] = weights @ stats[:size]
+        cross = slice(size, size + degree + 1)
+        out[cross] = weights[: degree + 1, : degree + 1] @ stats[cross]
+    out[-1] = stats[-1]
+    return out

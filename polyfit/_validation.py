@@ -234,13 +234,17 @@ def first_nonfinite(array: np.ndarray) -> int:
     return int(np.flatnonzero(~finite)[0])
 
 
-def initial_coef(init: object, seed: object, degree: int) -> np.ndarray:
+def initial_coef(init: object, seed: object, degree: int, random_start: bool = False) -> np.ndarray:
     """A fresh float64 array of degree + 1 finite starting coefficients.
 
-    init, when given, is copied (and seed is not used); otherwise the start is
-    numpy.random.default_rng(seed).standard_normal(degree + 1).
+    init, when given, is copied (and seed is not used).  Otherwise, with a
+    seed (or random_start, the tutorial's own default) the start is
+    numpy.random.default_rng(seed).standard_normal(degree + 1); without
+    either it is zeros, the same in every process.
     """
     if init is None:
+        if seed is None and not random_start:
+            return np.zeros(degree + 1)
         try:
             rng = np.random.default_rng(seed)  # type: ignore[arg-type]
         except (TypeError, ValueError) as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import FIT_KEYS, Face
 from ._moments import Moments
 from ._result import FitResult
 
@@ -54,9 +55,9 @@ def fit(
     degree: int = 3,
     *,
     method: str = "moments",
-    scale: bool = False,
+    scale: bool = True,
     split_every: int = 8,
-    lr: float | str = 1e-6,
+    lr: float | str = "auto",
     epochs: int = 2000,
     init: Any = None,
     seed: Any = None,
@@ -72,11 +73,12 @@ def fit(
     x, y : dask.array.Array, shape (n,)
         The samples; y is rechunked to x's chunks.
     degree, lr, epochs, init, seed, log_every, callback, tol, optimizer_options
-        As in `polyfit.fit` (optimizer, momentum, alpha, betas, eps).
+        As in `polyfit.fit` (optimizer, momentum, alpha, betas, eps), with its
+        defaults: ``lr="auto"``, a zero start unless `init` or `seed`.
     method : {"moments"}
         Only "moments": method="exact" would read the distributed data once per
         epoch, and is refused.
-    scale : bool
+    scale : bool, default True
         As in `polyfit.fit`; x's range then takes one more pass (min and max)
         before the statistics.
     split_every : int
@@ -86,7 +88,21 @@ def fit(
     -------
     FitResult
         Equal to ``polyfit.fit(x, y, method="moments", ...)`` on the same data in
-        memory, to the rounding of the per-chunk sums.
+        memory, to the rounding of the per-chunk sums, `optimal_loss` included.
+
+    Warns
+    -----
+    ConvergenceWarning, ConditioningWarning, RankWarning
+        As `polyfit.fit`, with remedies that are arguments of this function.
+
+    Examples
+    --------
+    >>> import dask, dask.array as da, numpy as np, polyfit.dask
+    >>> x = da.linspace(0, 10, 100_000, chunks=25_000)
+    >>> with dask.config.set(scheduler="synchronous"):
+    ...     result = polyfit.dask.fit(x, 2 * x + 1, 1)
+    >>> [round(float(c), 9) for c in result.coef]
+    [1.0, 2.0]
     """
     import importlib
 
@@ -131,7 +147,9 @@ def fit(
         lo, hi = (float(v) for v in dask.compute(x_array.min(), x_array.max()))
         if not (np.isfinite(lo) and np.isfinite(hi)):
             raise ValueError("x must be finite; its minimum or maximum is not")
-        domain = (lo, hi)
+        # constant x has no range to scale: its statistics are taken as they are
+        # (and the fit warns that the degree is not determined)
+        domain = (lo, hi) if lo < hi else None
 
     offsets = np.concatenate([[0], np.cumsum(x_array.chunks[0])[:-1]])
     level = [
@@ -146,7 +164,9 @@ def fit(
             for i in range(0, len(level), split_every)
         ]
     (moments,) = dask.compute(level[0])
-    fitted: FitResult = moments.fit(
+    face = Face(FIT_KEYS - {"method"}, {"scale": True})
+    fitted: FitResult = moments._fit_with(
+        face,
         lr=lr,
         epochs=epochs,
         init=init,

@@ -42,15 +42,19 @@ def fit(
 ) -> FitResult:
     """Fit like polyfit.fit, with numpy array expressions (slow, plain, exact).
 
-    Same arguments, checks and result as polyfit.fit; data are always used as
-    float64 and `threads` is checked but has no effect.
+    The tutorial's algorithm with the tutorial's own defaults: lr=1e-6, x as
+    it is (no scaling), and a random start
+    ``numpy.random.default_rng(seed).standard_normal(degree + 1)`` (unseeded
+    without `seed`) unless `init` is given.  The checks are polyfit.fit's; data
+    are always used as float64 and `threads` is checked but has no effect.  The
+    result's `optimal_loss` is None: the reference trains, it does not solve.
     """
     settings = _validation.settings(degree, lr, epochs, log_every, callback)
     _validation.as_threads(threads)
     x, y = _validation.samples(x, y, keep_float32=False)
     _validation.require_finite(x, "x", _validation.first_nonfinite(x))
     _validation.require_finite(y, "y", _validation.first_nonfinite(y))
-    coef = _validation.initial_coef(init, seed, settings.degree)
+    coef = _validation.initial_coef(init, seed, settings.degree, random_start=True)
     lr = float(settings.lr)  # a number here: the reference has no lr="auto"
     powers = range(settings.degree + 1)
     losses = np.empty(settings.epochs)

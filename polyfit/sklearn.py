@@ -34,10 +34,11 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     Parameters
     ----------
     degree, lr, epochs, method, optimizer, tol, scale, threads
-        As in `polyfit.fit`.  ``lr="auto"`` with ``scale=True`` is the robust
-        choice for data of any range.
+        As in `polyfit.fit`, with its defaults (``lr="auto"``, ``scale=True``),
+        which work on data of any range.  `fit` warns as `polyfit.fit` does
+        (ConvergenceWarning with the remedy as these parameters).
     random_state : None or int
-        Seed of the random start (`polyfit.fit`'s `seed`).
+        Seed of the random start (`polyfit.fit`'s `seed`); None: a zero start.
 
     Attributes
     ----------
@@ -55,7 +56,7 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     >>> import numpy as np
     >>> from polyfit.sklearn import PolynomialRegressor
     >>> X = np.linspace(0, 10, 200).reshape(-1, 1)
-    >>> model = PolynomialRegressor(degree=2, lr="auto", scale=True, epochs=3000)
+    >>> model = PolynomialRegressor(degree=2)
     >>> model.fit(X, 1 + X[:, 0] ** 2).score(X, 1 + X[:, 0] ** 2) > 0.999
     True
     """
@@ -63,12 +64,12 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(
         self,
         degree: int = 3,
-        lr: float | str = 1e-6,
+        lr: float | str = "auto",
         epochs: int = 2000,
         method: str = "exact",
         optimizer: str = "gd",
         tol: float | None = None,
-        scale: bool = False,
+        scale: bool = True,
         threads: int | None = None,
         random_state: int | None = None,
     ) -> None:

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import dask.array as da
@@ -118,3 +119,20 @@ def test_importing_polyfit_does_not_import_dask():
         check=True,
     )
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_dask_warns_with_its_own_arguments_as_remedy(client):
+    x = np.linspace(0.0, 10.0, 40_000)
+    y = np.exp(0.2 * x) + np.sin(2.0 * x)
+    dx, dy = da.from_array(x, chunks=10_000), da.from_array(y, chunks=10_000)
+    with pytest.warns(polyfit.ConvergenceWarning) as caught:
+        result = polyfit.dask.fit(dx, dy, 7)
+    remedy = caught[0].message.remedy
+    assert set(remedy) == {"epochs"}  # no method: dask.fit is always "moments"
+    expected = polyfit.fit(x, y, 7, method="moments", epochs=0)
+    assert result.optimal_loss == pytest.approx(expected.optimal_loss, rel=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        remedied = polyfit.dask.fit(dx, dy, 7, **remedy)
+    best = np.polynomial.Polynomial.fit(x, y, 7)
+    assert remedied.loss <= 1.01 * float(np.sum((best(x) - y) ** 2))

@@ -86,11 +86,11 @@ def test_divergence_on_the_tutorial_problem(tutorial_data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no numpy RuntimeWarning may leak
         with pytest.raises(polyfit.DivergenceError) as caught:
-            polyfit.fit(x, y, lr=1.0, init=init)
+            polyfit.fit(x, y, lr=1.0, init=init, scale=False)
     error = caught.value
     assert isinstance(error, FloatingPointError)
     assert isinstance(error.epoch, int) and error.lr == 1.0
-    assert f"epoch {error.epoch}" in str(error) and "smaller lr" in str(error)
+    assert f"epoch {error.epoch}" in str(error) and "lr=1, a step too large" in str(error)
     assert np.all(np.isfinite(error.coef)) and error.coef.shape == (4,)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -125,7 +125,7 @@ def test_divergence_reports_the_last_finite_coefficients():
 def test_overflowing_powers_raise_divergence():
     x = np.array([1e200, -1e200, 1.0])
     with pytest.raises(polyfit.DivergenceError) as caught:
-        polyfit.fit(x, [0.0, 0.0, 0.0], 3, init=[0.0, 0.0, 0.0, 1.0])
+        polyfit.fit(x, [0.0, 0.0, 0.0], 3, lr=1e-6, init=[0.0, 0.0, 0.0, 1.0], scale=False)
     assert caught.value.epoch == 0
 
 
@@ -146,7 +146,9 @@ def test_non_finite_data_found_for_every_degree_and_epoch_count(degree, epochs, 
 
 def test_overflow_at_the_start_with_zero_epochs_is_divergence():
     with pytest.raises(polyfit.DivergenceError) as caught:
-        polyfit.fit([1e300, 2.0], [0.0, 0.0], 2, epochs=0, init=[0.0, 0.0, 1.0])
+        polyfit.fit(
+            [1e300, 2.0], [0.0, 0.0], 2, lr=1e-6, epochs=0, init=[0.0, 0.0, 1.0], scale=False
+        )
     assert caught.value.epoch == 0
 
 
@@ -160,6 +162,15 @@ def test_divergence_error_pickles_with_its_attributes():
         0.5,
         [1.0, 2.0],
         str(error),
+    )
+    assert error.remedy == again.remedy == {"lr": "auto", "scale": True}
+    assert str(error).endswith("; try lr='auto', scale=True")
+    told = polyfit.DivergenceError(3, 2.0, np.zeros(2), "x**6 overflows", {"degree": 1})
+    again = pickle.loads(pickle.dumps(told))
+    assert (again.problem, again.remedy, str(again)) == (
+        "x**6 overflows",
+        {"degree": 1},
+        "x**6 overflows; try degree=1",
     )
 
 

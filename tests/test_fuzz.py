@@ -63,11 +63,11 @@ def test_fit_matches_reference_on_random_problems(problem):
         diverged_at = None
     if diverged_at is not None:
         with pytest.raises(polyfit.DivergenceError) as caught:
-            polyfit.fit(x, y, degree, **kwargs)
+            polyfit.fit(x, y, degree, scale=False, **kwargs)
         assert abs(caught.value.epoch - diverged_at) <= 1
         return
     x_before, y_before = np.array(x, copy=True), np.array(y, copy=True)
-    assert_same_fit(polyfit.fit(x, y, degree, **kwargs), expected, y=y)
+    assert_same_fit(polyfit.fit(x, y, degree, scale=False, **kwargs), expected, y=y)
     np.testing.assert_array_equal(x, x_before)
     np.testing.assert_array_equal(y, y_before)
 

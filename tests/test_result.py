@@ -21,11 +21,11 @@ def test_str_is_the_tutorial_result_line(result):
 
 def test_str_of_other_degrees():
     x = np.linspace(0, 1, 5)
-    zero = polyfit.fit(x, x, 0, epochs=1, init=[0.25])
+    zero = polyfit.fit(x, x, 0, epochs=1, init=[0.25], scale=False)
     assert str(zero) == f"y = {float(zero.coef[0])}"
-    one = polyfit.fit(x, x, 1, epochs=0, init=[0.5, -1.5])
+    one = polyfit.fit(x, x, 1, epochs=0, init=[0.5, -1.5], scale=False)
     assert str(one) == "y = 0.5 + -1.5 x"
-    five = polyfit.fit(x, x, 5, epochs=0, init=[1, 2, 3, 4, 5, 6])
+    five = polyfit.fit(x, x, 5, epochs=0, init=[1, 2, 3, 4, 5, 6], scale=False)
     assert str(five) == "y = 1.0 + 2.0 x + 3.0 x^2 + 4.0 x^3 + 5.0 x^4 + 6.0 x^5"
 
 
@@ -81,13 +81,20 @@ def test_result_is_immutable(result):
 def test_callback_sees_the_tutorial_print_points(tutorial_data):
     x, y = tutorial_data
     seen = []
-    result = polyfit.fit(x, y, seed=2, callback=lambda t, loss, coef: seen.append((t, loss, coef)))
+    result = polyfit.fit(
+        x,
+        y,
+        lr=1e-6,
+        scale=False,
+        seed=2,
+        callback=lambda t, loss, coef: seen.append((t, loss, coef)),
+    )
     assert [t for t, _, _ in seen] == list(range(99, 2000, 100))
     assert [loss for _, loss, _ in seen] == result.losses[99::100].tolist()
     assert all(isinstance(loss, float) for _, loss, _ in seen)
     np.testing.assert_array_equal(seen[-1][2], result.coef)
     # the coefficients passed are copies taken after that epoch's update
-    partial = polyfit.fit(x, y, seed=2, epochs=100)
+    partial = polyfit.fit(x, y, lr=1e-6, scale=False, seed=2, epochs=100)
     np.testing.assert_array_equal(seen[0][2], partial.coef)
 
 

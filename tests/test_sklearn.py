@@ -97,3 +97,21 @@ def test_pipeline_grid_search_and_cross_validation(data):
     assert search.best_params_["polynomialregressor__degree"] in (2, 3)
     scores = cross_val_score(pipeline.set_params(polynomialregressor__degree=2), X, y, cv=4)
     assert scores.shape == (4,) and scores.min() > 0.9
+
+
+def test_default_regressor_fits_wide_x_and_warns_with_its_parameters():
+    """The defaults (lr="auto", scale=True) fit x in [0, 1000] without a scaler;
+    where 2000 epochs are not enough, the warning's remedy is parameters of the
+    estimator itself."""
+    x = np.linspace(0.0, 1000.0, 2000)
+    y = np.exp(x / 500.0) + np.sin(x / 50.0)
+    model = PolynomialRegressor(degree=7)
+    with pytest.warns(polyfit.ConvergenceWarning) as caught:
+        model.fit(x.reshape(-1, 1), y)
+    remedy = caught[0].message.remedy
+    assert set(remedy) == {"epochs", "method"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        better = PolynomialRegressor(degree=7, **remedy).fit(x.reshape(-1, 1), y)
+    assert better.result_.loss <= 1.01 * better.result_.optimal_loss
+    assert model.result_.loss > 1.01 * model.result_.optimal_loss

@@ -1,0 +1,320 @@
+"""What polyfit says about a fit, before and after training.
+
+Degenerate data (RankWarning), ill-conditioning (ConditioningWarning), a fit
+that ends short of the least-squares optimum (ConvergenceWarning) and
+divergence (DivergenceError): each names the problem and the remedy, as
+keyword arguments of the function that made the fit (its `Face`), computed for
+these data -- the epochs plain gradient descent needs from the same start come
+from the eigenvalues of G.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _stats, _validation
+from ._errors import (
+    ConditioningWarning,
+    ConvergenceWarning,
+    DivergenceError,
+    PolyfitWarning,
+    RankWarning,
+)
+from ._stats import Optimum
+
+# A fit that ends more than this fraction above optimal_loss (and beyond the
+# accuracy of the two numbers) is reported; remedies aim at half of it, so
+# that the fit they give is not reported again.
+TOLERANCE = 0.01
+TARGET = 0.005
+
+# No remedy asks for more epochs than this (about 20 s of method="moments"
+# epochs at degree 8); beyond it the advice is a lower degree.
+MAX_EPOCHS = 10**9
+
+FIT_KEYS = frozenset({"degree", "lr", "epochs", "method", "tol", "scale", "optimizer"})
+
+
+@dataclass(frozen=True)
+class Face:
+    """The function that made a fit: remedies are its own keyword arguments.
+
+    keys: the arguments it takes; rescale: its arguments that train with x's
+    range mapped onto [-1, 1] (None if it has none, and then rescale_advice
+    says what to do instead).
+    """
+
+    keys: frozenset[str] = FIT_KEYS
+    rescale: Mapping[str, object] | None = field(default_factory=lambda: {"scale": True})
+    rescale_advice: str = ""
+
+    def restrict(self, remedy: Mapping[str, object]) -> dict[str, object]:
+        return {key: value for key, value in remedy.items() if key in self.keys}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the checks around one fit know.
+
+    best: the least-squares optimum, from statistics in the scaled variable
+    (x's range on [-1, 1]); scaled: whether training runs in such a variable;
+    train_eigen: G's eigenvalues in the training variable; train_stats: the
+    statistics training runs on when it does not run in the scaled variable
+    (None when they were not needed); max_abs_x: the largest |x| in the
+    training variable; describe: the data in words.
+    """
+
+    degree: int
+    face: Face
+    best: Optimum
+    scaled: bool
+    train_eigen: np.ndarray
+    max_abs_x: float
+    describe: str
+    train_stats: np.ndarray | None = None
+
+    @property
+    def can_rescale(self) -> bool:
+        return not self.scaled and self.face.rescale is not None
+
+
+def stacklevel() -> int:
+    """The stack level of the first frame outside polyfit (the user's call)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    level = 1
+    while (
+        frame.f_back is not None
+        and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == package
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _warn(warning: PolyfitWarning) -> None:
+    warnings.warn(warning, stacklevel=stacklevel())
+
+
+def check_rank(
+    diagnosis: Diagnosis,
+    count: int,
+    x_range: tuple[float, float],
+    distinct: Callable[[], int] | None,
+    scale: bool,
+) -> bool:
+    """Warn (RankWarning) when there are fewer distinct x than degree + 1.
+
+    distinct() counts them for data in memory (only called when the samples
+    are too few or G is singular to working precision, so the common case
+    costs nothing); for statistics alone the count is known only when x is
+    constant or the samples are too few.  Returns whether it warned.
+    """
+    degree = diagnosis.degree
+    if degree == 0:
+        return False
+    lo, hi = x_range
+    if lo == hi:
+        found = 1
+    elif count < degree + 1 or diagnosis.best.rank < degree + 1:
+        if distinct is None:
+            if count >= degree + 1:
+                return False  # singular to working precision: the conditioning check says so
+            found = count
+        else:
+            found = distinct()
+    else:
+        return False
+    if found >= degree + 1:
+        return False
+    if found == 1:
+        problem = (
+            f"x is constant (all {count} samples have x = {lo:g}): a polynomial of degree "
+            f"{degree} is not determined by its value at one x"
+            + (", and scale=True has no range to map onto [-1, 1]" if scale else "")
+        )
+    else:
+        bound = "" if distinct is not None else "at most "
+        problem = (
+            f"{bound}{found} distinct x for degree {degree}: infinitely many polynomials of "
+            f"degree {degree} fit these data equally well"
+        )
+    problem += "; the fit returns one of them"
+    _warn(RankWarning(problem, diagnosis.face.restrict({"degree": found - 1})))
+    return True
+
+
+def check_conditioning(diagnosis: Diagnosis, method: str) -> None:
+    """Warn (ConditioningWarning) when cond(G) in the training variable is beyond
+    CONDITION_LIMIT: for method="moments" the power sums cannot carry the
+    gradient, for both methods gradient descent cannot get near the optimum.
+    The remedy scales x, or lowers the degree where scaling is not enough."""
+    condition = _stats.condition(diagnosis.train_eigen)
+    if condition < _stats.CONDITION_LIMIT:
+        return
+    degree = diagnosis.degree
+    if method == "moments":
+        problem = (
+            f"the power sums of degree {degree} over {diagnosis.describe} are ill-conditioned "
+            f"in float64 (cond(G) = {condition:.2g}): the gradients they give keep few or no "
+            "correct digits"
+        )
+    else:
+        problem = (
+            f"gradient descent of degree {degree} over {diagnosis.describe} is "
+            f"ill-conditioned (cond(G) = {condition:.2g}): along G's weakest direction an "
+            "epoch removes about 1/cond(G) of the error, so no practical number of epochs "
+            "gets near the optimum"
+        )
+    remedy: dict[str, object] = {}
+    if not diagnosis.scaled:
+        if diagnosis.face.rescale is not None:
+            remedy.update(diagnosis.face.rescale)
+        else:
+            problem += f"; {diagnosis.face.rescale_advice}"
+    if diagnosis.scaled or remedy:
+        lower = _stats.best_degree(diagnosis.best.gram)
+        if lower < degree:
+            if "degree" in diagnosis.face.keys:
+                remedy["degree"] = lower
+            else:
+                problem += f"; degree {lower} is the highest that is well conditioned here"
+    _warn(ConditioningWarning(problem, remedy))
+
+
+def _round_up(epochs: int) -> int:
+    """Up to two significant digits: 21372 -> 22000."""
+    if epochs < 100:
+        return epochs
+    unit: int = 10 ** (len(str(epochs)) - 2)
+    return -(-epochs // unit) * unit
+
+
+def check_convergence(
+    diagnosis: Diagnosis,
+    loss: float,
+    settings: _validation.Settings,
+    method: str,
+    epochs_run: int,
+    converged: bool,
+    start: np.ndarray,
+) -> None:
+    """Warn (ConvergenceWarning) when the fit ended more than 1 % above the
+    optimum (and beyond the accuracy of the two losses).
+
+    Not checked when nothing was asked (epochs=0) or a callback stopped the
+    fit; a fit stopped by tol is checked like any other (tol measures the
+    progress of one epoch, not the distance to the optimum).  The remedy is
+    the call that gets there from the same start: the epochs plain gradient
+    descent with lr="auto" needs (from G's eigenvalues), with x scaled if it
+    was not, method="moments" for the many epochs (one pass over the data),
+    and tol=None so that tol does not stop it first.
+    """
+    best = diagnosis.best
+    if settings.epochs == 0 or (epochs_run < settings.epochs and not converged):
+        return
+    face = diagnosis.face
+    rescale = diagnosis.can_rescale
+    if diagnosis.scaled or rescale or diagnosis.train_stats is None:
+        model = best  # training (as the remedy has it) runs in the scaled variable
+    else:
+        model = _stats.optimum(diagnosis.train_stats, diagnosis.degree)
+    # Losses are known to best.slack; and gradient descent is not asked to remove
+    # more than all but ~1e-13 of the start's excess (where the optimum is 0, as
+    # for y = 0, "within 1 %" would otherwise mean exactly 0).
+    floor = best.slack + _stats.SLACK * (diagnosis.degree + 1) * _stats.EPS * float(
+        _stats.excess_after(model, start, np.zeros(1))[0]
+    )
+    excess = loss - best.loss
+    if excess <= TOLERANCE * best.loss + floor:
+        return
+    needed = _stats.epochs_needed(model, start, TARGET * best.loss + 0.5 * floor, MAX_EPOCHS)
+    if best.loss <= best.slack:  # zero, to the accuracy of the statistics
+        above = "above the least-squares optimum, which fits the data exactly"
+    elif excess < best.loss:
+        above = f"{100.0 * excess / best.loss:.2g}% above the least-squares optimum"
+    else:
+        above = f"at {loss / best.loss:.3g} times the least-squares optimum"
+    problem = (
+        f"the fit of degree {diagnosis.degree} ended {above} (loss {loss:.6g}, optimal_loss "
+        f"{best.loss:.6g}) after {epochs_run} epochs" + (" (stopped by tol)" if converged else "")
+    )
+    advice = (
+        f" ({face.rescale_advice} to train faster)"
+        if not rescale and not diagnosis.scaled and face.rescale is None
+        else ""
+    )
+    remedy: dict[str, object] = {}
+    if needed is None:  # no plain gradient descent gets there: say so, suggest nothing
+        condition = _stats.condition(model.eigenvalues)
+        problem += (
+            f"; plain gradient descent would need more than {MAX_EPOCHS:.0e} epochs to get "
+            f"within {TOLERANCE:.0%} (cond(G) = {condition:.2g}){advice}: fit a lower degree, "
+            "or take numpy.polynomial.Polynomial.fit's least squares"
+        )
+        _warn(ConvergenceWarning(problem, remedy))
+        return
+    if rescale and face.rescale is not None:
+        remedy.update(face.rescale)
+    if settings.lr != "auto":
+        remedy["lr"] = "auto"
+    if settings.optimizer != "gd":
+        remedy["optimizer"] = "gd"
+    if settings.tol > 0.0:
+        remedy["tol"] = None
+    epochs = _round_up(needed)
+    if epochs > settings.epochs:
+        remedy["epochs"] = epochs
+        if method == "exact" and "method" in face.keys:
+            remedy["method"] = "moments"  # one pass over the data, then cheap epochs
+    where = " on scaled x" if rescale or diagnosis.scaled else ""
+    problem += (
+        f"; plain gradient descent with lr='auto'{where} gets within {TOLERANCE:.0%} "
+        f"from the same start in {needed} epochs"
+        + (", but this one did not" if not remedy else advice)
+    )
+    _warn(ConvergenceWarning(problem, face.restrict(remedy)))
+
+
+def divergence(
+    diagnosis: Diagnosis, settings: _validation.Settings, epoch: int, lr: float, coef: np.ndarray
+) -> DivergenceError:
+    """The DivergenceError for a non-finite loss or coefficient (the data are
+    finite): powers of x beyond float64 (blamed on the degree and x's range),
+    or a step too large (lr="auto" takes a stable one)."""
+    degree = diagnosis.degree
+    face = diagnosis.face
+    remedy: dict[str, object] = {}
+    largest = diagnosis.max_abs_x
+    if degree > 0 and largest > 1.0 and 2 * degree * math.log2(largest) >= 1024:
+        problem = (
+            f"training diverged at epoch {epoch}: x**{2 * degree} overflows float64 for |x| "
+            f"up to {largest:g} (degree {degree} over {diagnosis.describe}), whatever the lr"
+        )
+        if diagnosis.can_rescale and face.rescale is not None:
+            remedy.update(face.rescale)
+        else:
+            highest = max(0, math.floor(1023 / (2 * math.log2(largest))))
+            remedy["degree"] = min(highest, degree - 1)
+            if diagnosis.face.rescale is None:
+                problem += f"; {face.rescale_advice}"
+        return DivergenceError(epoch, lr, coef, problem, face.restrict(remedy))
+    problem = (
+        f"training diverged at epoch {epoch}: the loss or a coefficient became non-finite "
+        f"with lr={lr:.3g}, a step too large for these data"
+    )
+    largest_eigen = float(diagnosis.train_eigen[-1])
+    if settings.optimizer == "gd" and math.isfinite(largest_eigen) and largest_eigen > 0.0:
+        problem += f" (plain gradient descent is stable here for lr < {1.0 / largest_eigen:.3g})"
+    if settings.lr != "auto":
+        remedy["lr"] = "auto"
+    if diagnosis.can_rescale and face.rescale is not None:
+        remedy.update(face.rescale)
+    return DivergenceError(epoch, lr, coef, problem, face.restrict(remedy))
