@@ -144,20 +144,32 @@ def stable_lr(x: np.ndarray, degree: int) -> float:
     return 0.5 / float(np.linalg.eigvalsh(2.0 * powers.T @ powers).max())
 
 
+# The tutorial's settings (fit's defaults are lr="auto", scale=True since 0.1's #13).
+TUTORIAL = {"lr": 1e-6, "scale": False}
+
+
 def tutorial_case(repeat: int) -> dict[str, object]:
     x = np.linspace(-math.pi, math.pi, 2000)
     y = np.sin(x)
     init = np.random.default_rng(0).standard_normal(4)
     cases: dict[str, Callable[[], object]] = {
         "reference.fit (numpy)": lambda: polyfit.reference.fit(x, y, init=init),
-        "polyfit.fit": lambda: polyfit.fit(x, y, init=init),
+        "polyfit.fit": lambda: polyfit.fit(x, y, init=init, **TUTORIAL),
     }
     others = {"numba fastmath loop": numba_loop(), "torch loop (CPU)": torch_loop()}
     for name, loop in others.items():
         if loop is not None:
             cases[name] = lambda loop=loop: loop(x, y, init, 1e-6, 2000)
-    cases["polyfit.fit, method='moments'"] = lambda: polyfit.fit(x, y, init=init, method="moments")
-    cases["polyfit.fit, progress=True"] = lambda: polyfit.fit(x, y, init=init, progress=True)
+    cases["polyfit.fit, method='moments'"] = lambda: polyfit.fit(
+        x, y, init=init, method="moments", **TUTORIAL
+    )
+    cases["polyfit.fit, progress=True"] = lambda: polyfit.fit(
+        x, y, init=init, progress=True, **TUTORIAL
+    )
+    # the same step on x scaled to [-1, 1] (inside the kernel, or a copy this small)
+    cases["polyfit.fit, scale=True"] = lambda: polyfit.fit(
+        x, y, init=init, lr=1e-6 * math.pi**2, scale=True
+    )
     times = timed_side_by_side(cases, repeat)
     ratios = {
         "reference / fit": times["reference.fit (numpy)"] / times["polyfit.fit"],
@@ -165,6 +177,7 @@ def tutorial_case(repeat: int) -> dict[str, object]:
         / times["polyfit.fit, method='moments'"],
     }
     ratios["progress=True / plain"] = times["polyfit.fit, progress=True"] / times["polyfit.fit"]
+    ratios["scale=True / plain"] = times["polyfit.fit, scale=True"] / times["polyfit.fit"]
     if "numba fastmath loop" in times:
         ratios["fit / numba fastmath"] = times["polyfit.fit"] / times["numba fastmath loop"]
     if "torch loop (CPU)" in times:
@@ -173,24 +186,32 @@ def tutorial_case(repeat: int) -> dict[str, object]:
 
 
 def degree8_case(repeat: int, n: int = 2000, epochs: int = 2000) -> dict[str, object]:
+    """Degree 8 against the reference, and degrees 3, 8, 12 against the floor set by
+    the fused pass's multiplies: 2 degree + 1 per sample (Horner, the square, the
+    powers), so time(d) / time(3) over (2d + 1) / 7 is 1 at the floor."""
     x = np.linspace(-1.0, 1.0, n)
     y = np.sin(math.pi * x)
-    init = np.random.default_rng(1).standard_normal(9)
-    lr = stable_lr(x, 8)
-    times = timed_side_by_side(
-        {
-            "reference.fit (numpy)": lambda: polyfit.reference.fit(
-                x, y, 8, lr=lr, epochs=epochs, init=init
-            ),
-            "polyfit.fit": lambda: polyfit.fit(x, y, 8, lr=lr, epochs=epochs, init=init),
-        },
-        repeat,
-    )
-    return {
-        "name": f"degree 8: n={n}, {epochs} epochs",
-        "times": times,
-        "ratios": {"reference / fit": times["reference.fit (numpy)"] / times["polyfit.fit"]},
-    }
+    cases: dict[str, Callable[[], object]] = {}
+    for degree in (3, 8, 12):
+        init = np.random.default_rng(1).standard_normal(degree + 1)
+        options = {"lr": stable_lr(x, degree), "epochs": epochs, "init": init, "scale": False}
+        if degree == 8:
+            cases["reference.fit (numpy)"] = lambda options=options: polyfit.reference.fit(
+                x, y, 8, lr=options["lr"], epochs=epochs, init=options["init"]
+            )
+        cases[f"polyfit.fit, degree {degree}"] = lambda d=degree, o=options: polyfit.fit(
+            x, y, d, **o
+        )
+    times = timed_side_by_side(cases, repeat)
+    ratios = {"reference / fit": times["reference.fit (numpy)"] / times["polyfit.fit, degree 8"]}
+    for degree in (8, 12):
+        ratios[f"degree {degree} / 3 over (2d+1)/7"] = (
+            times[f"polyfit.fit, degree {degree}"]
+            / times["polyfit.fit, degree 3"]
+            / ((2 * degree + 1) / 7)
+        )
+    return {"name": f"degree 8: n={n}, {epochs} epochs (and 3, 12)", "times": times,
+            "ratios": ratios}  # fmt: skip
 
 
 def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
@@ -201,9 +222,9 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
     init = rng.standard_normal(4)
     lr = 0.5 / (2.0 * n * 4)
 
-    def fit(data_x, data_y, threads, epochs=epochs):
+    def fit(data_x, data_y, threads, epochs=epochs, scale=False):
         return lambda: polyfit.fit(
-            data_x, data_y, 3, lr=lr, epochs=epochs, init=init, threads=threads
+            data_x, data_y, 3, lr=lr, epochs=epochs, init=init, threads=threads, scale=scale
         )
 
     times = timed_side_by_side(
@@ -215,8 +236,10 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
             "fit float32, threads=2": fit(x32, y32, 2),
             "fit float64, threads=1, 0 epochs": fit(x, y, 1, 0),
             "fit float64, threads=2, 0 epochs": fit(x, y, 2, 0),
+            "fit float64, threads=1, scale=True": fit(x, y, 1, scale=True),
+            "fit float32, threads=1, scale=True": fit(x32, y32, 1, scale=True),
             "fit moments, 2000 epochs, threads=2": lambda: polyfit.fit(
-                x, y, 3, lr=lr, epochs=2000, init=init, threads=2, method="moments"
+                x, y, 3, lr=lr, epochs=2000, init=init, threads=2, method="moments", scale=False
             ),
         },
         repeat,
@@ -243,6 +266,10 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
             / times["fit float32, threads=2"],
             "moments fit (2000 epochs) / numpy read": times["fit moments, 2000 epochs, threads=2"]
             / read,
+            "scale=True / plain (float64, threads=1)": times["fit float64, threads=1, scale=True"]
+            / times["fit float64, threads=1"],
+            "scale=True / plain (float32, threads=1)": times["fit float32, threads=1, scale=True"]
+            / times["fit float32, threads=1"],
         },
     }
 
@@ -253,7 +280,7 @@ def python_threads_case(repeat: int, fits: int = 8) -> dict[str, object]:
     problems = [rng.uniform(-1.0, 1.0, 50_000) for _ in range(fits)]
 
     def one(x: np.ndarray) -> None:
-        polyfit.fit(x, np.sin(3.0 * x), 3, lr=1e-6, epochs=200, seed=0, threads=1)
+        polyfit.fit(x, np.sin(3.0 * x), 3, lr=1e-6, epochs=200, seed=0, threads=1, scale=False)
 
     def serial() -> None:
         for x in problems:
@@ -290,11 +317,12 @@ n = int(sys.argv[1])
 x = np.random.default_rng(0).uniform(-1, 1, n)
 y = np.sin(x)
 polyfit.fit(x[:1000], y[:1000], 3, epochs=1, seed=0)   # warm up imports and the kernel
-with open("/proc/self/clear_refs", "w") as f:            # reset the peak (VmHWM) to now
-    f.write("5")
-before = status("VmRSS:")
-polyfit.fit(x, y, 3, lr=1e-9, epochs=20, seed=0)
-print(before, status("VmHWM:"))
+for scale in (False, True):
+    with open("/proc/self/clear_refs", "w") as f:        # reset the peak (VmHWM) to now
+        f.write("5")
+    before = status("VmRSS:")
+    polyfit.fit(x, y, 3, lr=1e-9, epochs=20, seed=0, scale=scale)
+    print(before, status("VmHWM:"))
 """
 
 
@@ -314,12 +342,19 @@ def peak_memory_case(n: int) -> dict[str, object] | None:
         )
     if done.returncode != 0:
         raise RuntimeError(f"the probe process failed: {done.stderr.strip().splitlines()[-1:]}")
-    before, peak = (int(v) for v in done.stdout.split())
+    before, peak, scaled_before, scaled_peak = (int(v) for v in done.stdout.split())
     data = 2 * n * 8
     return {
         "name": f"peak memory: fit on n={n:,} float64 samples",
-        "bytes": {"x and y": data, "peak rise during fit": peak - before},
-        "ratios": {"peak rise / input": (peak - before) / data},
+        "bytes": {
+            "x and y": data,
+            "peak rise during fit": peak - before,
+            "peak rise, scale=True": scaled_peak - scaled_before,
+        },
+        "ratios": {
+            "peak rise / input": (peak - before) / data,
+            "peak rise / input, scale=True": (scaled_peak - scaled_before) / data,
+        },
     }
 
 

@@ -10,6 +10,7 @@ from the eigenvalues of G.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
@@ -59,41 +60,82 @@ class Face:
         return {key: value for key, value in remedy.items() if key in self.keys}
 
 
-@dataclass(frozen=True)
 class Diagnosis:
-    """What the checks around one fit know.
+    """What the checks around one fit know, some of it computed only when asked.
 
-    best: the least-squares optimum, from statistics in the scaled variable
-    (x's range on [-1, 1]); scaled: whether training runs in such a variable;
-    train_eigen: G's eigenvalues in the training variable; train_stats: the
-    statistics training runs on when it does not run in the scaled variable
-    (None when they were not needed); max_abs_x: the largest |x| in the
-    training variable; describe: the data in words.
+    best: the least-squares optimum whose loss the fit reports (optimal_loss),
+    from statistics that resolve it -- those of the training variable when they
+    are well conditioned, else those of x's range scaled onto [-1, 1];
+    scaled_best: the optimum in that scaled variable, which remedies reason in
+    (computed on first use by `scaled_optimum` unless given); scaled: whether
+    training runs in such a variable; train_eigen: G's eigenvalues in the
+    training variable; train_stats: the statistics training runs on when it does
+    not run in the scaled variable (None if not needed); x_range() gives x's
+    range (read on first use: only messages need it); shift: the training
+    variable's u = (x - shift) * factor, for the largest |u|.
     """
 
-    degree: int
-    face: Face
-    best: Optimum
-    scaled: bool
-    train_eigen: np.ndarray
-    max_abs_x: float
-    describe: str
-    train_stats: np.ndarray | None = None
+    def __init__(
+        self,
+        degree: int,
+        face: Face,
+        best: Optimum,
+        scaled: bool,
+        train_eigen: np.ndarray,
+        x_range: Callable[[], tuple[float, float]],
+        train_stats: np.ndarray | None = None,
+        scaled_optimum: Callable[[], Optimum] | None = None,
+        window: tuple[float, float] = (0.0, 1.0),
+        describe: str | None = None,
+    ) -> None:
+        self.degree = degree
+        self.face = face
+        self.best = best
+        self.scaled = scaled
+        self.train_eigen = train_eigen
+        self.train_stats = train_stats
+        self._x_range = x_range
+        self._scaled_optimum = scaled_optimum
+        self._window = window  # (shift, factor) of the training variable
+        self._describe = describe
+
+    @functools.cached_property
+    def x_range(self) -> tuple[float, float]:
+        return self._x_range()
+
+    @functools.cached_property
+    def scaled_best(self) -> Optimum:
+        if self.scaled or self._scaled_optimum is None:
+            return self.best
+        return self._scaled_optimum()
+
+    @property
+    def max_abs_x(self) -> float:
+        """The largest |u| of the training variable."""
+        shift, factor = self._window
+        lo, hi = self.x_range
+        return factor * max(abs(lo - shift), abs(hi - shift))
+
+    @property
+    def describe(self) -> str:
+        if self._describe is not None:
+            return self._describe
+        lo, hi = self.x_range
+        return f"x in [{lo:g}, {hi:g}]" + (" scaled to [-1, 1]" if self.scaled else "")
 
     @property
     def can_rescale(self) -> bool:
         return not self.scaled and self.face.rescale is not None
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def stacklevel() -> int:
     """The stack level of the first frame outside polyfit (the user's call)."""
-    package = os.path.dirname(os.path.abspath(__file__))
     frame = sys._getframe(1)
     level = 1
-    while (
-        frame.f_back is not None
-        and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == package
-    ):
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back
         level += 1
     return level
@@ -106,32 +148,29 @@ def _warn(warning: PolyfitWarning) -> None:
 def check_rank(
     diagnosis: Diagnosis,
     count: int,
-    x_range: tuple[float, float],
     distinct: Callable[[], int] | None,
     scale: bool,
 ) -> bool:
     """Warn (RankWarning) when there are fewer distinct x than degree + 1.
 
-    distinct() counts them for data in memory (only called when the samples
-    are too few or G is singular to working precision, so the common case
-    costs nothing); for statistics alone the count is known only when x is
-    constant or the samples are too few.  Returns whether it warned.
+    Only looked into when the samples are too few or G is singular to working
+    precision, so the common case costs nothing: then x's range tells constant
+    x, and distinct() counts the distinct x of data in memory; for statistics
+    alone (distinct None) the count is known only when x is constant or the
+    samples are too few.  Returns whether it warned.
     """
     degree = diagnosis.degree
-    if degree == 0:
+    if degree == 0 or (count >= degree + 1 and diagnosis.best.rank >= degree + 1):
         return False
-    lo, hi = x_range
+    lo, hi = diagnosis.x_range
     if lo == hi:
         found = 1
-    elif count < degree + 1 or diagnosis.best.rank < degree + 1:
-        if distinct is None:
-            if count >= degree + 1:
-                return False  # singular to working precision: the conditioning check says so
-            found = count
-        else:
-            found = distinct()
+    elif distinct is None:
+        if count >= degree + 1:
+            return False  # singular to working precision: the conditioning check says so
+        found = count
     else:
-        return False
+        found = distinct()
     if found >= degree + 1:
         return False
     if found == 1:
@@ -180,7 +219,7 @@ def check_conditioning(diagnosis: Diagnosis, method: str) -> None:
         else:
             problem += f"; {diagnosis.face.rescale_advice}"
     if diagnosis.scaled or remedy:
-        lower = _stats.best_degree(diagnosis.best.gram)
+        lower = _stats.best_degree(diagnosis.scaled_best.gram)
         if lower < degree:
             if "degree" in diagnosis.face.keys:
                 remedy["degree"] = lower
@@ -220,22 +259,25 @@ def check_convergence(
     best = diagnosis.best
     if settings.epochs == 0 or (epochs_run < settings.epochs and not converged):
         return
+    excess = loss - best.loss
+    if excess <= TOLERANCE * best.loss + best.slack:  # the floor below is at least the slack
+        return
     face = diagnosis.face
     rescale = diagnosis.can_rescale
     if diagnosis.scaled or rescale or diagnosis.train_stats is None:
-        model = best  # training (as the remedy has it) runs in the scaled variable
+        model = diagnosis.scaled_best  # training (as the remedy has it) runs scaled
+    elif diagnosis.best.stats is diagnosis.train_stats:
+        model = best
     else:
         model = _stats.optimum(diagnosis.train_stats, diagnosis.degree)
     # Losses are known to best.slack; and gradient descent is not asked to remove
     # more than all but ~1e-13 of the start's excess (where the optimum is 0, as
     # for y = 0, "within 1 %" would otherwise mean exactly 0).
-    floor = best.slack + _stats.SLACK * (diagnosis.degree + 1) * _stats.EPS * float(
-        _stats.excess_after(model, start, np.zeros(1))[0]
-    )
-    excess = loss - best.loss
+    approach = _stats.decay(model, start)
+    floor = best.slack + _stats.SLACK * (diagnosis.degree + 1) * _stats.EPS * approach.initial
     if excess <= TOLERANCE * best.loss + floor:
         return
-    needed = _stats.epochs_needed(model, start, TARGET * best.loss + 0.5 * floor, MAX_EPOCHS)
+    needed = approach.epochs_needed(TARGET * best.loss + 0.5 * floor, MAX_EPOCHS)
     if best.loss <= best.slack:  # zero, to the accuracy of the statistics
         above = "above the least-squares optimum, which fits the data exactly"
     elif excess < best.loss:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import math
 import threading
@@ -16,7 +17,7 @@ from . import _checks, _kernels, _stats, _validation
 from ._checks import Diagnosis, Face
 from ._errors import DivergenceError
 from ._result import FitResult
-from ._stats import Window
+from ._stats import Optimum, Window
 
 METHODS = ("exact", "moments")
 
@@ -63,6 +64,11 @@ class Optimizer:
 # operations lengthen (1.14-1.31x measured on a Zen 4 core); there a float64 copy of
 # u (at most 16 MiB) is faster.  Both give the same bits.
 SCALE_COPY_SAMPLES = 1 << 21
+
+# Raw x's statistics give the optimum when cond(G) is below this (relative error
+# about cond * eps in its loss: 1e-8); above it, a second pass in the scaled
+# variable does.
+TRUST_RAW_CONDITION = 1e8
 
 # With progress=True, one kernel call does about this many sample x coefficient
 # products (~20-50 ms), so the bar moves; a fit done within the first call
@@ -131,6 +137,13 @@ def statistics(
     float64 (the degree and x's range), or squares of y beyond it."""
     stats = np.empty(_stats.width(degree))
     _kernels.moments(x, y, None, degree, window.shift, window.factor, stats, threads, poll)
+    return checked_statistics(x, y, stats, degree, window)
+
+
+def checked_statistics(
+    x: np.ndarray, y: np.ndarray, stats: np.ndarray, degree: int, window: Window
+) -> np.ndarray:
+    """stats, or the ValueError that names why a sum is not finite."""
     if not np.isfinite(stats).all():
         require_finite_data(x, y)
         if np.isfinite(stats[: 2 * degree + 1]).all():
@@ -148,8 +161,9 @@ def statistics(
 
 
 def data_range(x: np.ndarray) -> tuple[float, float]:
-    """x's minimum and maximum (a ValueError naming the first NaN or inf)."""
-    lo, hi = float(np.min(x)), float(np.max(x))
+    """x's minimum and maximum in one compiled pass (a ValueError naming the first
+    NaN or inf)."""
+    lo, hi = _kernels.x_range(x)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
     return lo, hi
@@ -219,12 +233,20 @@ def fit_statistics(
     degree = settings.degree
     scaled = window.scaling
     best = _stats.optimum(scaled_stats, degree)
-    train_eigen = _stats.eigenvalues(stats, degree)
-    largest = window.factor * max(abs(x_range[0] - window.shift), abs(x_range[1] - window.shift))
+    trained = best if stats is scaled_stats else _stats.optimum(stats, degree)
+    train_eigen = trained.eigenvalues
     diagnosis = Diagnosis(
-        degree, face, best, scaled, train_eigen, largest, describe, None if scaled else stats
+        degree,
+        face,
+        best,
+        scaled,
+        train_eigen,
+        lambda: x_range,
+        None if scaled else stats,
+        window=(window.shift, window.factor),
+        describe=describe,
     )
-    if not _checks.check_rank(diagnosis, count, x_range, None, scale=False):
+    if not _checks.check_rank(diagnosis, count, None, scale=False):
         _checks.check_conditioning(diagnosis, "moments")
     lr = _stats.auto_lr(train_eigen) if settings.lr == "auto" else float(settings.lr)
     coef = start.copy()
@@ -454,66 +476,86 @@ def fit(
     poll = poll_signals()
     degree = settings.degree
 
-    # The statistics in the scaled variable (one pass) give the optimum, and
-    # with scale=True also lr="auto" and method="moments".  They are taken
-    # before training where training needs them, else after it (so the
-    # tutorial's run starts at once: a fit is then one kernel call, then the
-    # checks).  x's range is read first, which finds NaN and inf in x; the
-    # sums find them in y.
-    analysis: list[tuple[Diagnosis, np.ndarray | None, Window]] = []
+    # The power sums in the training variable (x, or x scaled onto [-1, 1]) give
+    # lr="auto", method="moments" and the optimum: one compiled pass, before
+    # training where training needs them, else in the pass that computes the
+    # final loss.  Raw x whose G is ill-conditioned takes its optimum from a
+    # second pass in the scaled variable instead, as remedies do (computed only
+    # when a message needs them).  The range of x is read for scale=True (which
+    # finds NaN and inf in x), else only when a message or a check needs it.
+    window = Window.identity()
+    x_range: tuple[float, float] | None = None
+    if scale:
+        x_range = data_range(x)
+        window = Window.of(*x_range)
 
-    def analyse() -> tuple[Diagnosis, np.ndarray | None, Window]:
-        """(diagnosis, statistics in the training variable, its window), once."""
-        if analysis:
-            return analysis[0]
-        lo, hi = data_range(x)
-        scaled_window = Window.of(lo, hi)
-        scaled_stats = statistics(x, y, degree, scaled_window, nthreads, poll)
-        window = scaled_window if scale else Window.identity()
-        if scale:
-            train_stats: np.ndarray | None = scaled_stats
-        elif method == "moments" or settings.lr == "auto":
-            train_stats = statistics(x, y, degree, window, nthreads, poll)
+    def diagnosis_range() -> tuple[float, float]:
+        return x_range if x_range is not None else data_range(x)
+
+    def scaled_optimum() -> Optimum:
+        scaled = Window.of(*diagnosis_range())
+        return _stats.optimum(statistics(x, y, degree, scaled, nthreads, poll), degree)
+
+    def diagnose(stats: np.ndarray | None) -> Diagnosis:
+        """The checks before training (rank, conditioning) on the training
+        statistics; None: raw x's power sums overflow float64, and the optimum
+        and the checks come from the scaled variable."""
+        best: Optimum
+        scaled_best: Callable[[], Optimum] = scaled_optimum
+        if stats is None:
+            best = scaled_optimum()
+            train_eigen = np.full(degree + 1, math.inf)
         else:
-            train_stats = None
-        best = _stats.optimum(scaled_stats, degree)
-        if train_stats is not None:
-            train_eigen = _stats.eigenvalues(train_stats, degree)
-        else:  # estimated from the scaled statistics: only its conditioning is read
-            train_eigen = eigenvalues_or_inf(scaled_window.gram_in_x(best.gram))
+            best = _stats.optimum(stats, degree)
+            train_eigen = best.eigenvalues
+            if not scale and _stats.condition(train_eigen) > TRUST_RAW_CONDITION:
+                best = scaled_optimum()
+        if best.stats is not stats:  # already the scaled variable's
+            scaled_best = functools.partial(lambda found: found, best)
         diagnosis = Diagnosis(
             degree,
             FIT_FACE,
             best,
             scale,
             train_eigen,
-            1.0 if scale else max(abs(lo), abs(hi)),
-            describe_range(lo, hi, window),
-            None if scale else train_stats,
+            diagnosis_range,
+            None if scale else stats,
+            scaled_best,
+            (window.shift, window.factor),
         )
         if not _checks.check_rank(
-            diagnosis, x.shape[0], (lo, hi), lambda: distinct_at_least(x, degree + 1), scale
+            diagnosis, x.shape[0], lambda: distinct_at_least(x, degree + 1), scale
         ):
             _checks.check_conditioning(diagnosis, method)
-        analysis.append((diagnosis, train_stats, window))
-        return analysis[0]
+        return diagnosis
 
+    def raw_statistics(sums: np.ndarray | None = None) -> np.ndarray | None:
+        """The power sums of the training variable (computed unless given), or
+        None if they overflow float64 while the data are finite."""
+        if sums is None:
+            sums = np.empty(_stats.width(degree))
+            _kernels.moments(x, y, None, degree, window.shift, window.factor, sums, nthreads, poll)
+        if np.isfinite(sums).all():
+            return sums
+        require_finite_data(x, y)
+        return None
+
+    stats: np.ndarray | None = None
+    diagnosis: Diagnosis | None = None
     if scale or method == "moments" or settings.lr == "auto":
-        _, train_stats, window = analyse()
-    else:
-        train_stats, window = None, Window.identity()
+        stats = statistics(x, y, degree, window, nthreads, poll)
+        diagnosis = diagnose(stats)
     auto = settings.lr == "auto"
-    lr = _stats.auto_lr(analyse()[0].train_eigen) if auto else float(settings.lr)
+    lr = _stats.auto_lr(diagnosis.train_eigen) if diagnosis and auto else float(settings.lr)
     coef = start.copy()
 
     def diverged(epoch: int) -> DivergenceError:
         require_finite_data(x, y)  # NaN or inf in the data: a ValueError naming it
-        return _checks.divergence(analyse()[0], settings, epoch, lr, coef)
+        found = diagnosis if diagnosis is not None else diagnose(raw_statistics())
+        return _checks.divergence(found, settings, epoch, lr, coef)
 
-    if method == "moments" and train_stats is not None:
-        losses, epochs_run, converged, loss = train_statistics(
-            train_stats, settings, coef, lr, diverged
-        )
+    if method == "moments" and stats is not None:
+        losses, epochs_run, converged, loss = train_statistics(stats, settings, coef, lr, diverged)
     else:
         data_x, data_y, shift, factor = x, y, window.shift, window.factor
         if window.scaling and x.shape[0] <= SCALE_COPY_SAMPLES:  # float32 y widened (exactly) too
@@ -542,22 +584,39 @@ def fit(
         losses, epochs_run, converged = train(
             run, coef, settings, lr, diverged, epoch_work=x.shape[0] * (degree + 2)
         )
+        # One pass for the final loss and, where the fit needs them, the power sums
+        # (no statistics yet) or the optimum's own loss on the data (scaled x: the
+        # optimum lives in the training variable) -- exact, where the statistics
+        # give a difference of large terms, a few eps * sum y^2 off.
         final = np.empty(degree + 2)
-        _kernels.sums(data_x, data_y, None, coef, shift, factor, final, nthreads, poll)
+        best_out = np.empty(degree + 2) if diagnosis is not None and scale else None
+        stats_out = np.empty(_stats.width(degree)) if diagnosis is None else None
+        _kernels.final_pass(
+            data_x,
+            data_y,
+            None,
+            shift,
+            factor,
+            coef,
+            final,
+            diagnosis.best.coef if best_out is not None and diagnosis is not None else None,
+            best_out,
+            shift,
+            factor,
+            stats_out,
+            nthreads,
+            poll,
+        )
         loss = float(final[0])
+        if not math.isfinite(loss):
+            raise diverged(epochs_run)
+        if stats_out is not None:
+            diagnosis = diagnose(raw_statistics(stats_out))
+        if best_out is not None and diagnosis is not None and math.isfinite(best_out[0]):
+            diagnosis.best = dataclasses.replace(diagnosis.best, loss=float(best_out[0]))
     if not math.isfinite(loss):
         raise diverged(epochs_run)
-    diagnosis = analyse()[0]
-    if method == "exact" and window.scaling:
-        # The data are in memory in the optimum's own variable: its loss exactly,
-        # in one more pass, instead of the difference of large terms the
-        # statistics give (a few eps * sum y^2 off, which matters near an exact fit).
-        _kernels.sums(
-            data_x, data_y, None, diagnosis.best.coef, shift, factor, final, nthreads, poll
-        )
-        if math.isfinite(final[0]):
-            best = dataclasses.replace(diagnosis.best, loss=float(final[0]))
-            diagnosis = dataclasses.replace(diagnosis, best=best)
+    assert diagnosis is not None  # made before training, or from the final pass
     _checks.check_convergence(diagnosis, loss, settings, method, epochs_run, converged, start)
     return result(
         coef, losses, loss, settings, lr, epochs_run, converged, method, window, diagnosis.best

@@ -20,7 +20,7 @@
 # accumulators in registers); higher degrees keep them in per-thread scratch.
 from cython cimport floating
 from cython.parallel cimport parallel, threadid
-from libc.math cimport fabs, isfinite, pow, sqrt
+from libc.math cimport INFINITY, exp, fabs, isfinite, log, pow, sqrt
 from libc.stdint cimport uintptr_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
@@ -54,6 +54,7 @@ cdef extern from "_simd.h" nogil:
     int pf_groups(int degree)
 
 cdef enum:
+    SMALL_MAX = 17  # rows of G the compiled eigh and optimum take (degree 16)
     BLOCK_SAMPLES = 4096  # a multiple of every PF_LANES; part of the results' bits
     MAX_GROUPS = 4  # groups of PF_LANES samples per step of the fused pass
     MOMENTS_SPECIALISED_MAX = 8  # power sums and training on them: 3 degree + 3 sums
@@ -79,6 +80,7 @@ ISA = PF_ISA_NAME.decode()
 LANES = PF_LANES
 BLOCK = BLOCK_SAMPLES
 SPECIALISED_MAX = PF_SPECIALISED_MAX
+SMALL = SMALL_MAX  # rows of G the compiled eigh and optimum take
 STATUS_OK = OK
 STATUS_DIVERGED = DIVERGED
 STATUS_CONVERGED = CONVERGED
@@ -385,7 +387,7 @@ cdef void poll_init(Poll *poll, bint enabled, int every) noexcept nogil:
     poll.enabled = enabled
     poll.next_time = pf_seconds() + POLL_SECONDS
     poll.every = every
-    poll.countdown = every
+    poll.countdown = every if enabled else 1 << 30  # disabled: nothing to count down to
     poll.interrupted = 0
 
 
@@ -409,36 +411,56 @@ cdef int poll_now(Poll *poll) noexcept nogil:
 
 # ------------------------------------------------------------ passes over the data
 
+cdef enum:
+    MAX_JOBS = 3  # jobs of one pass over the data: each block is read once for all
+
+
 cdef struct Pass:
-    Job job
+    Job jobs[MAX_JOBS]
+    int njobs
+    int offsets[MAX_JOBS]  # where each job's sums start in a block's row
     Py_ssize_t n
     Py_ssize_t nblocks
-    int width  # sums per block
+    int width  # sums per block, all jobs together
     int nthreads
-    Py_ssize_t scratch_vectors  # per thread; 0 for the specialised degrees
+    Py_ssize_t scratch_vectors  # per thread; 0 if every job's degree is specialised
     double *block_sums  # nblocks rows of width
     pf_vec *scratch  # nthreads * scratch_vectors, aligned, or NULL
     void *allocation
     Poll poll
 
 
-cdef int pass_init(Pass *work, const Job *job, Py_ssize_t n, int nthreads,
+cdef int job_width(const Job *job) noexcept nogil:
+    """Sums of a block: the power sums, or the loss and degree + 1 gradient sums."""
+    return 3 * job.degree + 3 if job.moments else job.degree + 2
+
+
+cdef Py_ssize_t job_scratch(const Job *job) noexcept nogil:
+    """Lane accumulators the generic (unspecialised) copy keeps in memory."""
+    if job.degree <= (MOMENTS_SPECIALISED_MAX if job.moments else PF_SPECIALISED_MAX):
+        return 0
+    return (3 * job.degree + 3 if job.moments else job.degree + 1) * PF_NV
+
+
+cdef int pass_init(Pass *work, const Job *jobs, int njobs, Py_ssize_t n, int nthreads,
                    bint poll_signals) noexcept nogil:
     cdef size_t sums_bytes, scratch_bytes
     cdef uintptr_t base
-    cdef int degree = job.degree
-    cdef int specialised = MOMENTS_SPECIALISED_MAX if job.moments else PF_SPECIALISED_MAX
+    cdef int j
     poll_init(&work.poll, poll_signals, POLL_BLOCKS)
-    work.job = job[0]
+    work.njobs = njobs
+    work.width = 0
+    work.scratch_vectors = 0
+    for j in range(njobs):
+        work.jobs[j] = jobs[j]
+        work.offsets[j] = work.width
+        work.width += job_width(&jobs[j])
+        work.scratch_vectors = max(work.scratch_vectors, job_scratch(&jobs[j]))
     work.n = n
     work.nblocks = (n + BLOCK_SAMPLES - 1) // BLOCK_SAMPLES
-    work.width = 3 * degree + 3 if job.moments else degree + 2
     work.nthreads = max(1, min(nthreads, <int>min(work.nblocks, 1 << 20)))
     if not pf_have_openmp():
         work.nthreads = 1
-    work.scratch_vectors = (3 * degree + 3 if job.moments else degree + 1) * PF_NV
-    if degree <= specialised:
-        work.scratch_vectors = 0
     sums_bytes = <size_t>work.nblocks * <size_t>work.width * sizeof(double)
     scratch_bytes = <size_t>work.nthreads * <size_t>work.scratch_vectors * sizeof(pf_vec)
     # room to align the scratch to its vectors (up to 64 bytes)
@@ -455,17 +477,22 @@ cdef int pass_init(Pass *work, const Job *job, Py_ssize_t n, int nthreads,
 
 cdef void pass_blocks(Pass *work, const floating *x, const floating *y, Py_ssize_t first,
                       Py_ssize_t last, pf_vec *scratch, bint poller) noexcept nogil:
-    """The sums of blocks [first, last) into work.block_sums; the polling thread
-    passes poller.  Stops early once interrupted."""
-    cdef Py_ssize_t b, start
-    cdef const double *w = work.job.weights
+    """The sums of blocks [first, last) into work.block_sums, every job's while
+    the block is in cache; the polling thread passes poller.  Stops early once
+    interrupted."""
+    cdef Py_ssize_t b, start, length
+    cdef const double *w
+    cdef int j
     for b in range(first, last):
         if poll_now(&work.poll) if poller else pf_flag_read(&work.poll.interrupted):
             return
         start = b * BLOCK_SAMPLES
-        block_sums(x + start, y + start, w + start if w != NULL else NULL,
-                   min(work.n - start, <Py_ssize_t>BLOCK_SAMPLES), &work.job,
-                   work.block_sums + b * work.width, scratch)
+        length = min(work.n - start, <Py_ssize_t>BLOCK_SAMPLES)
+        for j in range(work.njobs):
+            w = work.jobs[j].weights
+            block_sums(x + start, y + start, w + start if w != NULL else NULL, length,
+                       &work.jobs[j], work.block_sums + b * work.width + work.offsets[j],
+                       scratch)
 
 
 cdef void pass_run(Pass *work, const floating *x, const floating *y,
@@ -589,7 +616,7 @@ cdef Py_ssize_t fit_epochs(const floating *x, const floating *y, const Job *job,
     cdef Py_ssize_t t, completed = 0
     cdef int degree = job.degree
     cdef int step = OK
-    status[0] = pass_init(&work, job, n, s.nthreads, s.poll_signals)
+    status[0] = pass_init(&work, job, 1, n, s.nthreads, s.poll_signals)
     if status[0] != OK:
         return 0
     totals = <double *>malloc(<size_t>(4 * degree + 6) * sizeof(double))
@@ -614,12 +641,13 @@ cdef Py_ssize_t fit_epochs(const floating *x, const floating *y, const Job *job,
     return completed
 
 
-cdef int data_pass(const floating *x, const floating *y, const Job *job, Py_ssize_t n,
-                   int nthreads, bint poll_signals, double *totals) noexcept nogil:
-    """One pass: the epoch's sums at job.coef, or the power sums.  Returns OK,
-    NOMEM or INTERRUPTED."""
+cdef int data_pass(const floating *x, const floating *y, const Job *jobs, int njobs,
+                   Py_ssize_t n, int nthreads, bint poll_signals,
+                   double *totals) noexcept nogil:
+    """One pass for up to MAX_JOBS jobs (the epoch's sums at job.coef, or the power
+    sums), their totals one after the other.  Returns OK, NOMEM or INTERRUPTED."""
     cdef Pass work
-    cdef int status = pass_init(&work, job, n, nthreads, poll_signals)
+    cdef int status = pass_init(&work, jobs, njobs, n, nthreads, poll_signals)
     if status != OK:
         return status
     pass_run(&work, x, y, totals)
@@ -637,13 +665,19 @@ cdef int data_pass(const floating *x, const floating *y, const Job *job, Py_ssiz
 cdef inline_void moments_epoch(const double *power_sums, const double *cross_sums,
                                double sum_yy, const int degree, const double *coef,
                                double *half_gradient, double *loss_out) noexcept nogil:
-    """h = G c - T into half_gradient (unless NULL), the loss into loss_out."""
+    """h = G c - T into half_gradient (unless NULL), the loss into loss_out.
+    Each (G c)_j adds its products in pairs, then the pairs in order: half the
+    chain of additions a fit's every epoch waits on."""
     cdef double loss = sum_yy, gc
     cdef int j, k
     for j in range(degree + 1):
-        gc = 0.0
-        for k in range(degree + 1):
-            gc += power_sums[j + k] * coef[k]
+        gc = power_sums[j] * coef[0]
+        if degree > 0:
+            gc = gc + power_sums[j + 1] * coef[1]
+        for k in range(2, degree, 2):
+            gc = gc + (power_sums[j + k] * coef[k] + power_sums[j + k + 1] * coef[k + 1])
+        if degree > 0 and degree % 2 == 0:
+            gc = gc + power_sums[j + degree] * coef[degree]
         if half_gradient != NULL:
             half_gradient[j] = gc - cross_sums[j]
         loss += coef[j] * (gc - 2.0 * cross_sums[j])
@@ -662,25 +696,26 @@ cdef inline_void moments_gd(const double *stats, const int degree, double *coef,
     cdef double c[MOMENTS_SPECIALISED_MAX + 1]
     cdef double following[MOMENTS_SPECIALISED_MAX + 1]
     cdef double h[MOMENTS_SPECIALISED_MAX + 1]
-    cdef double previous = s.previous_loss, loss
+    cdef double previous = s.previous_loss, loss, nonfinite
     cdef Py_ssize_t t, completed = 0
-    cdef bint finite
     cdef int k
     for k in range(degree + 1):
         c[k] = coef[k]
     for t in range(epochs):
-        if poll_now(poll):
+        if poll.countdown > 1:  # poll_now's own countdown, without the call
+            poll.countdown -= 1
+        elif poll_now(poll):
             break
         moments_epoch(stats, cross_sums, sum_yy, degree, c, h, &loss)
         if not isfinite(loss):
             step[0] = DIVERGED
             break
         losses[t] = loss
-        finite = True
+        nonfinite = 0.0  # x - x is 0 for finite x, NaN otherwise: no branch per coefficient
         for k in range(degree + 1):
             following[k] = c[k] - two_lr * h[k]
-            finite = finite and isfinite(following[k])
-        if not finite:
+            nonfinite += following[k] - following[k]
+        if not nonfinite == 0.0:
             step[0] = DIVERGED
             break
         for k in range(degree + 1):
@@ -754,6 +789,187 @@ cdef Py_ssize_t train_on_moments(const double *stats, int degree, double *coef,
     status[0] = INTERRUPTED if poll.interrupted else step
     free(scratch)
     return completed
+
+
+# ------------------------------------------------------------ the optimum of the statistics
+#
+# Small dense algebra on G (degree + 1 <= SMALL_MAX rows), for the checks around a
+# fit: numpy's LAPACK wrappers cost microseconds per call, a fit of the
+# tutorial's size a few dozen.  polyfit._stats falls back to numpy above SMALL_MAX.
+
+cdef void jacobi(double *a, double *v, int n) noexcept nogil:
+    """Eigenvalues (on a's diagonal) and eigenvectors (v's columns) of the
+    symmetric n x n matrix a (row-major, overwritten), by cyclic Jacobi
+    rotations.  A rotation is skipped where a[p, q] is below the rounding of
+    sqrt(|a[p, p] a[q, q]|), which keeps the small eigenvalues of a graded,
+    positive definite matrix (G of raw powers) to high relative accuracy; it
+    stops after a sweep with no rotation."""
+    cdef int p, q, r, sweep
+    cdef bint rotated
+    cdef double apq, app, aqq, theta, t, c, sn, tau, arp, arq, vrp, vrq
+    for p in range(n):
+        for q in range(n):
+            v[p * n + q] = 1.0 if p == q else 0.0
+    for sweep in range(100):
+        rotated = False
+        for p in range(n - 1):
+            for q in range(p + 1, n):
+                apq = a[p * n + q]
+                app = a[p * n + p]
+                aqq = a[q * n + q]
+                if fabs(apq) <= 1e-18 * sqrt(fabs(app * aqq)) or apq == 0.0:
+                    continue
+                rotated = True
+                theta = (aqq - app) / (2.0 * apq)
+                t = 1.0 / (fabs(theta) + sqrt(theta * theta + 1.0))
+                if theta < 0.0:
+                    t = -t
+                c = 1.0 / sqrt(t * t + 1.0)
+                sn = t * c
+                tau = sn / (1.0 + c)
+                a[p * n + p] = app - t * apq
+                a[q * n + q] = aqq + t * apq
+                a[p * n + q] = a[q * n + p] = 0.0
+                for r in range(n):
+                    if r != p and r != q:
+                        arp = a[r * n + p]
+                        arq = a[r * n + q]
+                        a[r * n + p] = a[p * n + r] = arp - sn * (arq + tau * arp)
+                        a[r * n + q] = a[q * n + r] = arq + sn * (arp - tau * arq)
+                    vrp = v[r * n + p]
+                    vrq = v[r * n + q]
+                    v[r * n + p] = vrp - sn * (vrq + tau * vrp)
+                    v[r * n + q] = vrq + sn * (vrp - tau * vrq)
+        if not rotated:
+            break
+
+
+def eigh(const double[::1] stats, int degree, double[::1] eigenvalues, double[::1] vectors):
+    """G's eigenvalues (ascending) and eigenvectors (columns of the row-major
+    (degree + 1)^2 array `vectors`) for G_jk = stats[j + k], degree + 1 <=
+    SMALL_MAX."""
+    cdef int n = degree + 1, i, j, k, best
+    cdef double a[SMALL_MAX * SMALL_MAX]
+    cdef double v[SMALL_MAX * SMALL_MAX]
+    cdef int order[SMALL_MAX]
+    if n > SMALL_MAX:
+        raise ValueError(f"degree + 1 must be at most {SMALL_MAX}")
+    for j in range(n):
+        for k in range(n):
+            a[j * n + k] = stats[j + k]
+    with nogil:
+        jacobi(a, v, n)
+        for i in range(n):  # a selection sort of the eigenvalues, ascending
+            order[i] = i
+        for i in range(n):
+            best = i
+            for j in range(i + 1, n):
+                if a[order[j] * n + order[j]] < a[order[best] * n + order[best]]:
+                    best = j
+            order[i], order[best] = order[best], order[i]
+        for i in range(n):
+            eigenvalues[i] = a[order[i] * n + order[i]]
+            for j in range(n):
+                vectors[j * n + i] = v[j * n + order[i]]
+
+
+def optimum(const double[::1] stats, int degree, double resolved, double[::1] eigenvalues,
+            double[::1] vectors, double[::1] coef):
+    """The least-squares optimum of the statistics' quadratic: G's eigensystem
+    (as eigh), the least-norm minimiser over the eigenvalues above resolved *
+    lambda_max into coef, and (loss, size, rank): loss = sum y^2 - sum over them
+    of (v.T)^2 / lambda, at least 0; size = sum y^2 + |c|.|G||c| + 2 |c|.|T|,
+    the scale of the loss's rounding; rank = the eigenvalues kept."""
+    cdef int n = degree + 1, i, j, k, rank = 0
+    cdef const double *cross = &stats[2 * degree + 1]
+    cdef double total = stats[3 * degree + 2], explained = 0.0, size, projection, limit
+    eigh(stats, degree, eigenvalues, vectors)
+    for j in range(n):
+        coef[j] = 0.0
+    limit = resolved * eigenvalues[n - 1]
+    for i in range(n):
+        if not eigenvalues[i] > limit:
+            continue
+        rank += 1
+        projection = 0.0
+        for j in range(n):
+            projection += vectors[j * n + i] * cross[j]
+        explained += projection * projection / eigenvalues[i]
+        for j in range(n):
+            coef[j] += vectors[j * n + i] * (projection / eigenvalues[i])
+    size = total
+    for j in range(n):
+        for k in range(n):
+            size += fabs(coef[j]) * fabs(stats[j + k]) * fabs(coef[k])
+        size += 2.0 * fabs(coef[j]) * fabs(cross[j])
+    return max(0.0, total - explained), size, rank
+
+
+def decay(const double[::1] eigenvalues, const double[::1] vectors, const double[::1] coef,
+          const double[::1] start, double limit, double[::1] energy, double[::1] log_rates):
+    """How plain gradient descent with lr = 1 / (2 lambda_max) closes on the
+    optimum coef from start: along eigenvector i (those with eigenvalue above
+    limit; the others get energy 0) the loss above the optimum holds energy_i =
+    lambda_i (v_i.(start - coef))^2, multiplied by exp(2 log_rate_i) an epoch,
+    log_rate_i = log(1 - lambda_i / lambda_max).  Returns the sum of energy
+    (the excess at the start)."""
+    cdef Py_ssize_t n = eigenvalues.shape[0], i, j
+    cdef double part, total = 0.0, largest = eigenvalues[n - 1]
+    for i in range(n):
+        energy[i] = 0.0
+        log_rates[i] = 0.0
+        if not eigenvalues[i] > limit:
+            continue
+        part = 0.0
+        for j in range(n):
+            part += vectors[j * n + i] * (start[j] - coef[j])
+        energy[i] = eigenvalues[i] * part * part
+        log_rates[i] = -INFINITY  # the top direction: one epoch removes it
+        if eigenvalues[i] < largest:
+            log_rates[i] = log(1.0 - eigenvalues[i] / largest)
+        total += energy[i]
+    return total
+
+
+def epochs_needed(const double[::1] energy, const double[::1] log_rates, double excess,
+                  long long cap):
+    """The fewest epochs t with sum energy_i exp(2 t log_rate_i) <= excess, or -1
+    if more than cap are needed (log_rates <= 0; -inf for a direction gradient
+    descent removes in one epoch).  The sum falls monotonically: a bisection
+    between the bounds each term gives alone."""
+    cdef Py_ssize_t i, n = energy.shape[0]
+    cdef long long low = 0, high = cap, middle
+    cdef double bound
+    if excess_at(energy, log_rates, 0) <= excess:
+        return 0
+    if excess_at(energy, log_rates, <double>cap) > excess:
+        return -1
+    for i in range(n):  # no epoch count below a term's own is enough
+        if energy[i] > excess and log_rates[i] < 0.0 and isfinite(log_rates[i]):
+            bound = log(excess / energy[i]) / (2.0 * log_rates[i])
+            if bound - 1.0 > <double>low and bound - 1.0 < <double>cap:
+                low = <long long>(bound - 1.0)
+    if excess_at(energy, log_rates, <double>low) <= excess:
+        low = 0  # the bound's rounding: start from scratch (still a bracket)
+    while high - low > 1:
+        middle = low + (high - low) // 2
+        if excess_at(energy, log_rates, <double>middle) <= excess:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+cdef double excess_at(const double[::1] energy, const double[::1] log_rates,
+                      double epochs) noexcept nogil:
+    cdef double total = 0.0
+    cdef Py_ssize_t i
+    for i in range(energy.shape[0]):
+        if epochs == 0.0:
+            total += energy[i]
+        elif isfinite(log_rates[i]):
+            total += energy[i] * exp(2.0 * epochs * log_rates[i])
+    return total
 
 
 # ------------------------------------------------------------ the Python interface
@@ -834,7 +1050,7 @@ def sums(const floating[::1] x, const floating[::1] y, const double[::1] weights
     cdef int status
     cdef Job job = make_job(weights, &coef[0], <int>coef.shape[0] - 1, shift, factor, False)
     with nogil:
-        status = data_pass(&x[0], &y[0], &job, x.shape[0], threads, poll_signals, &out[0])
+        status = data_pass(&x[0], &y[0], &job, 1, x.shape[0], threads, poll_signals, &out[0])
     check_status(status)
 
 
@@ -846,8 +1062,99 @@ def moments(const floating[::1] x, const floating[::1] y, const double[::1] weig
     cdef int status
     cdef Job job = make_job(weights, NULL, degree, shift, factor, True)
     with nogil:
-        status = data_pass(&x[0], &y[0], &job, x.shape[0], threads, poll_signals, &out[0])
+        status = data_pass(&x[0], &y[0], &job, 1, x.shape[0], threads, poll_signals, &out[0])
     check_status(status)
+
+
+def final_pass(const floating[::1] x, const floating[::1] y, const double[::1] weights,
+               double shift, double factor, const double[::1] coef, double[::1] out,
+               const double[::1] other_coef, double[::1] other_out, double moments_shift,
+               double moments_factor, double[::1] moments_out, int threads,
+               bint poll_signals):
+    """One pass, each block read once for: the sums of coef (into out, as sums()),
+    those of other_coef (into other_out) unless it is None, and the power sums of
+    (x - moments_shift) * moments_factor of coef's degree (into moments_out)
+    unless it is None."""
+    cdef Job jobs[MAX_JOBS]
+    cdef int njobs = 1, status, k, degree = <int>coef.shape[0] - 1
+    cdef double totals[3 * 64 + 8]
+    cdef double *heap = NULL
+    cdef double *sums_out = totals
+    cdef int width = degree + 2
+    jobs[0] = make_job(weights, &coef[0], degree, shift, factor, False)
+    if other_coef is not None:
+        jobs[njobs] = make_job(weights, &other_coef[0], degree, shift, factor, False)
+        width += degree + 2
+        njobs += 1
+    if moments_out is not None:
+        jobs[njobs] = make_job(weights, NULL, degree, moments_shift, moments_factor, True)
+        width += 3 * degree + 3
+        njobs += 1
+    if width > 3 * 64 + 8:
+        heap = <double *>malloc(width * sizeof(double))
+        if heap == NULL:
+            raise MemoryError("polyfit: out of memory for the block sums")
+        sums_out = heap
+    try:
+        with nogil:
+            status = data_pass(&x[0], &y[0], jobs, njobs, x.shape[0], threads, poll_signals,
+                               sums_out)
+        check_status(status)
+        for k in range(degree + 2):
+            out[k] = sums_out[k]
+        width = degree + 2
+        if other_coef is not None:
+            for k in range(degree + 2):
+                other_out[k] = sums_out[width + k]
+            width += degree + 2
+        if moments_out is not None:
+            for k in range(3 * degree + 3):
+                moments_out[k] = sums_out[width + k]
+    finally:
+        free(heap)
+
+
+cdef void range_of(const floating *a, Py_ssize_t n, double *lo, double *hi) noexcept nogil:
+    """The smallest and largest of a[0..n-1] (NaN if any is NaN), in one pass of
+    four independent lanes that the compiler vectorises (min and max are exact,
+    so their order does not matter)."""
+    cdef double low[4]
+    cdef double high[4]
+    cdef double nan[4]
+    cdef double v
+    cdef Py_ssize_t i = 0
+    cdef int k
+    for k in range(4):
+        low[k] = high[k] = <double>a[0]
+        nan[k] = 0.0
+    while i + 4 <= n:
+        for k in range(4):
+            v = <double>a[i + k]
+            low[k] = v if v < low[k] else low[k]
+            high[k] = v if v > high[k] else high[k]
+            nan[k] += v - v  # NaN for a NaN or an infinity
+        i += 4
+    while i < n:
+        v = <double>a[i]
+        low[0] = v if v < low[0] else low[0]
+        high[0] = v if v > high[0] else high[0]
+        nan[0] += v - v
+        i += 1
+    for k in range(1, 4):
+        low[0] = low[k] if low[k] < low[0] else low[0]
+        high[0] = high[k] if high[k] > high[0] else high[0]
+        nan[0] += nan[k]
+    lo[0] = low[0] + nan[0]  # NaN when a value was NaN or infinite
+    hi[0] = high[0] + nan[0]
+
+
+def x_range(const floating[::1] x):
+    """(min(x), max(x)) in one compiled pass; both NaN if x holds a NaN or an
+    infinity (then first_nonfinite finds it)."""
+    cdef double lo, hi
+    with nogil:
+        range_of(&x[0], x.shape[0], &lo, &hi)
+    return lo, hi
 
 
 def train_moments(const double[::1] stats, double[::1] coef, double[::1] losses, double lr,

@@ -11,6 +11,7 @@ STATUS_CONVERGED: int
 BLOCK: int
 LANES: int
 SPECIALISED_MAX: int
+SMALL: int
 ISA: str
 OPTIMIZERS: dict[str, int]
 
@@ -120,3 +121,64 @@ def first_nonfinite(a: NDArray[np.float64] | NDArray[np.float32]) -> int: ...
 def evaluate(
     x: NDArray[np.float64], coef: NDArray[np.float64], out: NDArray[np.float64]
 ) -> None: ...
+@overload
+def final_pass(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    shift: float,
+    factor: float,
+    coef: NDArray[np.float64],
+    out: NDArray[np.float64],
+    other_coef: NDArray[np.float64] | None,
+    other_out: NDArray[np.float64] | None,
+    moments_shift: float,
+    moments_factor: float,
+    moments_out: NDArray[np.float64] | None,
+    threads: int,
+    poll_signals: bool,
+) -> None: ...
+@overload
+def final_pass(
+    x: NDArray[np.float32],
+    y: NDArray[np.float32],
+    weights: NDArray[np.float64] | None,
+    shift: float,
+    factor: float,
+    coef: NDArray[np.float64],
+    out: NDArray[np.float64],
+    other_coef: NDArray[np.float64] | None,
+    other_out: NDArray[np.float64] | None,
+    moments_shift: float,
+    moments_factor: float,
+    moments_out: NDArray[np.float64] | None,
+    threads: int,
+    poll_signals: bool,
+) -> None: ...
+def x_range(x: NDArray[np.float64] | NDArray[np.float32]) -> tuple[float, float]: ...
+def eigh(
+    stats: NDArray[np.float64],
+    degree: int,
+    eigenvalues: NDArray[np.float64],
+    vectors: NDArray[np.float64],
+) -> None: ...
+def epochs_needed(
+    energy: NDArray[np.float64], log_rates: NDArray[np.float64], excess: float, cap: int
+) -> int: ...
+def optimum(
+    stats: NDArray[np.float64],
+    degree: int,
+    resolved: float,
+    eigenvalues: NDArray[np.float64],
+    vectors: NDArray[np.float64],
+    coef: NDArray[np.float64],
+) -> tuple[float, float, int]: ...
+def decay(
+    eigenvalues: NDArray[np.float64],
+    vectors: NDArray[np.float64],
+    coef: NDArray[np.float64],
+    start: NDArray[np.float64],
+    limit: float,
+    energy: NDArray[np.float64],
+    log_rates: NDArray[np.float64],
+) -> float: ...

@@ -78,6 +78,9 @@ if TYPE_CHECKING:  # every module has the baseline's interface (see _kernel_base
         OPTIMIZERS as OPTIMIZERS,
     )
     from ._kernel_baseline import (
+        SMALL as SMALL,
+    )
+    from ._kernel_baseline import (
         SPECIALISED_MAX as SPECIALISED_MAX,
     )
     from ._kernel_baseline import (
@@ -93,7 +96,19 @@ if TYPE_CHECKING:  # every module has the baseline's interface (see _kernel_base
         debug_build as debug_build,
     )
     from ._kernel_baseline import (
+        decay as decay,
+    )
+    from ._kernel_baseline import (
+        eigh as eigh,
+    )
+    from ._kernel_baseline import (
+        epochs_needed as epochs_needed,
+    )
+    from ._kernel_baseline import (
         evaluate as evaluate,
+    )
+    from ._kernel_baseline import (
+        final_pass as final_pass,
     )
     from ._kernel_baseline import (
         first_nonfinite as first_nonfinite,
@@ -111,6 +126,9 @@ if TYPE_CHECKING:  # every module has the baseline's interface (see _kernel_base
         moments_loss as moments_loss,
     )
     from ._kernel_baseline import (
+        optimum as optimum,
+    )
+    from ._kernel_baseline import (
         run_epochs as run_epochs,
     )
     from ._kernel_baseline import (
@@ -122,26 +140,36 @@ if TYPE_CHECKING:  # every module has the baseline's interface (see _kernel_base
     from ._kernel_baseline import (
         train_moments as train_moments,
     )
+    from ._kernel_baseline import (
+        x_range as x_range,
+    )
 else:
     _active = module(ISA)
     for _name in [
         "BLOCK",
         "LANES",
         "OPTIMIZERS",
+        "SMALL",
         "SPECIALISED_MAX",
         "STATUS_CONVERGED",
         "STATUS_DIVERGED",
         "STATUS_OK",
         "debug_build",
+        "decay",
+        "eigh",
+        "epochs_needed",
         "evaluate",
+        "final_pass",
         "first_nonfinite",
         "have_openmp",
         "max_threads",
         "moments",
         "moments_loss",
+        "optimum",
         "run_epochs",
         "state_size",
         "sums",
         "train_moments",
+        "x_range",
     ]:
         globals()[_name] = getattr(_active, _name)

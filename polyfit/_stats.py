@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.polynomial import Polynomial
@@ -102,18 +102,25 @@ class Optimum:
     `coef` minimises L(c) = c.G c - 2 c.T + sum y^2 over the directions the
     float64 statistics resolve (the least-norm minimiser where G is singular);
     `loss` is L there, clamped at 0.  Solved through the eigendecomposition of
-    G, which is well conditioned when the statistics are taken in the scaled
-    variable (x's range on [-1, 1]).  `slack` is the absolute accuracy of a
-    loss computed from these statistics (this one, or a moments fit's).
+    G (compiled Jacobi rotations up to 17 rows, LAPACK beyond), which is well
+    conditioned when the statistics are taken in the scaled variable (x's range
+    on [-1, 1]).  `slack` is the absolute accuracy of a loss computed from these
+    statistics (this one, or a moments fit's).
     """
 
-    gram: np.ndarray  # G
     eigenvalues: np.ndarray  # of G, ascending
     eigenvectors: np.ndarray  # columns, in the same order
     coef: np.ndarray
     loss: float
     slack: float
     rank: int  # eigenvalues above rounding level
+    stats: np.ndarray = field(compare=False, repr=False)  # where it comes from
+    degree: int = field(default=0, compare=False, repr=False)
+
+    @property
+    def gram(self) -> np.ndarray:
+        """G."""
+        return split(self.stats, self.degree)[0]
 
     @property
     def resolved(self) -> np.ndarray:
@@ -125,62 +132,83 @@ class Optimum:
 
 def optimum(stats: np.ndarray, degree: int) -> Optimum:
     """The optimum of the statistics (see `Optimum`)."""
+    from . import _kernels  # here, not at the top: polyfit.reference stays kernel-free
+
+    size = degree + 1
+    resolved = RESOLVED * size * EPS
+    if size <= _kernels.SMALL:
+        lam, vec, coef = np.empty(size), np.empty((size, size)), np.empty(size)
+        loss, scale, rank = _kernels.optimum(stats, degree, resolved, lam, vec.reshape(-1), coef)
+        return Optimum(lam, vec, coef, loss, SLACK * size * EPS * scale, rank, stats, degree)
     gram, cross, total = split(stats, degree)
     lam, vec = np.linalg.eigh(gram)
-    keep = lam > RESOLVED * (degree + 1) * EPS * lam[-1]
+    keep = lam > resolved * lam[-1]
     projections = vec[:, keep].T @ cross
     coef = vec[:, keep] @ (projections / lam[keep])
     loss = max(0.0, total - float(np.sum(projections**2 / lam[keep])))
-    size = (
+    scale = (
         total
         + float(np.abs(coef) @ np.abs(gram) @ np.abs(coef))
         + 2.0 * float(np.abs(coef) @ np.abs(cross))
     )
-    return Optimum(gram, lam, vec, coef, loss, SLACK * (degree + 1) * EPS * size, int(keep.sum()))
+    return Optimum(lam, vec, coef, loss, SLACK * size * EPS * scale, int(keep.sum()), stats, degree)
 
 
-def _decay(best: Optimum, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(energy, log_rates): L - L* = e.G e = sum energy_i, and each epoch of plain
-    gradient descent with lr = 1 / (2 lambda_max) multiplies e's part along
-    eigenvector i by 1 - lambda_i / lambda_max, its energy by exp(2 log_rate_i)."""
-    keep = best.resolved
-    lam = best.eigenvalues[keep]
-    parts = best.eigenvectors[:, keep].T @ (start - best.coef)
-    with np.errstate(divide="ignore"):  # log1p(-1) = -inf: the top direction, done in one
-        log_rates = np.log1p(-lam / lam[-1])
-    return lam * parts**2, log_rates
+@dataclass(frozen=True)
+class Decay:
+    """How plain gradient descent with lr = 1 / (2 lambda_max) closes on an
+    optimum from a start: the loss above the optimum is sum energy_i (the
+    excess at the start: `initial`) and each epoch multiplies energy_i by
+    exp(2 log_rate_i), for G's eigenvectors above rounding level."""
+
+    energy: np.ndarray
+    log_rates: np.ndarray
+    initial: float
+
+    def excess_after(self, epochs: np.ndarray) -> np.ndarray:
+        """The loss above the optimum after each of `epochs` (>= 0) epochs."""
+        counts = np.asarray(epochs, dtype=np.float64)
+        with np.errstate(invalid="ignore"):  # 0 * -inf: epoch 0 of the top direction
+            factors = np.nan_to_num(
+                np.exp(2.0 * np.multiply.outer(self.log_rates, counts)), nan=1.0
+            )
+        excess: np.ndarray = self.energy @ factors
+        return excess
+
+    def epochs_needed(self, excess: float, cap: int) -> int | None:
+        """The fewest epochs that take the loss to within `excess` of the optimum,
+        or None if more than `cap` are needed (a compiled bisection: the excess
+        falls monotonically)."""
+        from . import _kernels
+
+        needed = int(_kernels.epochs_needed(self.energy, self.log_rates, excess, cap))
+        return None if needed < 0 else needed
+
+
+def decay(best: Optimum, start: np.ndarray) -> Decay:
+    """Gradient descent's approach to `best` from `start` (see Decay)."""
+    from . import _kernels
+
+    size = best.eigenvalues.shape[0]
+    energy, log_rates = np.empty(size), np.empty(size)
+    limit = RESOLVED * size * EPS * float(best.eigenvalues[-1])
+    initial = _kernels.decay(
+        best.eigenvalues, best.eigenvectors.reshape(-1), best.coef, start, limit, energy, log_rates
+    )
+    return Decay(energy, log_rates, float(initial))
 
 
 def excess_after(best: Optimum, start: np.ndarray, epochs: np.ndarray) -> np.ndarray:
     """The loss above the optimum after each of `epochs` (>= 0) epochs of plain
     gradient descent with lr = 1 / (2 lambda_max) from `start`."""
-    energy, log_rates = _decay(best, start)
-    counts = np.asarray(epochs, dtype=np.float64)
-    with np.errstate(invalid="ignore"):  # 0 * -inf: epoch 0 of the top direction
-        decay = np.nan_to_num(np.exp(2.0 * np.multiply.outer(log_rates, counts)), nan=1.0)
-    excess: np.ndarray = energy @ decay
-    return excess
+    return decay(best, start).excess_after(epochs)
 
 
 def epochs_needed(best: Optimum, start: np.ndarray, excess: float, cap: int) -> int | None:
     """The fewest epochs of plain gradient descent with lr = 1 / (2 lambda_max)
     that take the loss from `start` to within `excess` of the optimum, or None
-    if more than `cap` are needed.  The excess falls monotonically: a search on
-    a geometric grid of 64 epoch counts narrows the bracket each round."""
-    energy, log_rates = _decay(best, start)
-    if float(np.sum(energy)) <= excess:
-        return 0
-    low, high = 0, cap  # excess after low epochs > excess >= after high, once checked
-    if float(excess_after(best, start, np.array([cap]))[0]) > excess:
-        return None
-    while high - low > 1:
-        grid = np.unique(np.geomspace(low + 1, high, 64).astype(np.int64))
-        grid[-1] = high
-        decay = np.exp(2.0 * np.multiply.outer(log_rates, grid.astype(np.float64)))
-        first = int(np.argmax(energy @ decay <= excess))  # the last point always is
-        high = int(grid[first])
-        low = int(grid[first - 1]) if first > 0 else low
-    return high
+    if more than `cap` are needed."""
+    return decay(best, start).epochs_needed(excess, cap)
 
 
 @dataclass(frozen=True)
