@@ -1,0 +1,137 @@
+"""The kernel's small parts: the range pass, the pass of several jobs, and the
+dense algebra on G (eigensystem, optimum, decay, epochs needed), against numpy."""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import RUNNABLE_ISAS
+
+from polyfit import _kernels
+
+
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 4099])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_x_range_is_numpys_min_and_max_and_finds_nan_and_inf(isa, n, dtype):
+    kernel = _kernels.module(isa)
+    x = np.random.default_rng(n).uniform(-3.0, 5.0, n).astype(dtype)
+    assert kernel.x_range(x) == (float(x.min()), float(x.max()))
+    for bad in (math.nan, math.inf, -math.inf):
+        spoiled = x.copy()
+        spoiled[n // 2] = bad
+        assert all(math.isnan(v) for v in kernel.x_range(spoiled))
+
+
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+@pytest.mark.parametrize("degree", [0, 3, 9, 13, 20])
+def test_final_pass_is_the_separate_passes_bit_for_bit(isa, degree):
+    kernel = _kernels.module(isa)
+    rng = np.random.default_rng(degree)
+    x = rng.uniform(-3.0, 5.0, 70_001)
+    y = np.cos(x)
+    coef, other = rng.standard_normal((2, degree + 1))
+    sums, other_sums, power_sums = (
+        np.empty(degree + 2),
+        np.empty(degree + 2),
+        np.empty(3 * degree + 3),
+    )
+    kernel.sums(x, y, None, coef, 0.5, 0.25, sums, 2, False)
+    kernel.sums(x, y, None, other, 0.5, 0.25, other_sums, 2, False)
+    kernel.moments(x, y, None, degree, 0.1, 0.2, power_sums, 2, False)
+    together = [np.empty(degree + 2), np.empty(degree + 2), np.empty(3 * degree + 3)]
+    kernel.final_pass(x, y, None, 0.5, 0.25, coef, together[0], other, together[1], 0.1, 0.2,
+                      together[2], 2, False)  # fmt: skip
+    for alone, joint in zip((sums, other_sums, power_sums), together, strict=True):
+        assert alone.tobytes() == joint.tobytes()
+    only = np.empty(degree + 2)
+    kernel.final_pass(x, y, None, 0.5, 0.25, coef, only, None, None, 0.0, 1.0, None, 1, False)
+    assert only.tobytes() == sums.tobytes()
+
+
+def _hankel_stats(rng, degree):
+    """Power sums of raw x over a random range and offset: G from well to badly conditioned."""
+    x = rng.uniform(-1.0, 1.0, 300) * 10 ** rng.uniform(-1.0, 1.5) + rng.uniform(-3.0, 3.0)
+    stats = np.empty(3 * degree + 3)
+    _kernels.moments(x, np.cos(x), None, degree, 0.0, 1.0, stats, 1, False)
+    gram = stats[np.add.outer(np.arange(degree + 1), np.arange(degree + 1))]
+    return stats, gram
+
+
+def test_eigh_agrees_with_lapack():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        degree = int(rng.integers(0, _kernels.SMALL))
+        stats, gram = _hankel_stats(rng, degree)
+        eigenvalues, vectors = np.empty(degree + 1), np.empty((degree + 1, degree + 1))
+        _kernels.eigh(stats, degree, eigenvalues, vectors.reshape(-1))
+        reference = np.linalg.eigvalsh(gram)
+        scale = reference[-1] * (degree + 1)
+        assert np.all(np.diff(eigenvalues) >= 0)
+        assert np.max(np.abs(eigenvalues - reference)) <= 1e-14 * scale
+        assert np.max(np.abs(vectors.T @ vectors - np.eye(degree + 1))) <= 1e-13
+        assert np.max(np.abs(gram @ vectors - vectors * eigenvalues)) <= 1e-13 * scale
+    with pytest.raises(ValueError, match="degree"):
+        _kernels.eigh(np.zeros(60), 17, np.empty(18), np.empty(18 * 18))
+
+
+def test_optimum_is_the_least_squares_solution():
+    """On well-conditioned statistics the optimum is numpy's solve of G c = T and
+    its loss sum y^2 - c.T; a singular G gives the least-norm minimiser."""
+    rng = np.random.default_rng(1)
+    for degree in (0, 1, 3, 6):
+        x = rng.uniform(-1.0, 1.0, 500)
+        y = np.sin(3 * x) + 0.1 * rng.standard_normal(500)
+        stats = np.empty(3 * degree + 3)
+        _kernels.moments(x, y, None, degree, 0.0, 1.0, stats, 1, False)
+        gram = stats[np.add.outer(np.arange(degree + 1), np.arange(degree + 1))]
+        cross = stats[2 * degree + 1 : 3 * degree + 2]
+        coef, eigenvalues, vectors = (
+            np.empty(degree + 1),
+            np.empty(degree + 1),
+            np.empty((degree + 1) ** 2),
+        )
+        loss, size, rank = _kernels.optimum(stats, degree, 1e-12, eigenvalues, vectors, coef)
+        expected = np.linalg.solve(gram, cross)
+        np.testing.assert_allclose(coef, expected, rtol=1e-10, atol=1e-12)
+        assert loss == pytest.approx(stats[-1] - expected @ cross, rel=1e-9)
+        assert rank == degree + 1 and size >= stats[-1]
+    x = np.repeat([0.0, 1.0], 50)  # two distinct x for degree 3: rank 2
+    stats = np.empty(12)
+    _kernels.moments(x, 2 * x + 1, None, 3, 0.0, 1.0, stats, 1, False)
+    coef = np.empty(4)
+    loss, _, rank = _kernels.optimum(stats, 3, 1e-12, np.empty(4), np.empty(16), coef)
+    powers = np.vander(x, 4, increasing=True)
+    np.testing.assert_allclose(coef, np.linalg.lstsq(powers, 2 * x + 1, rcond=None)[0], atol=1e-12)
+    assert rank == 2 and loss == pytest.approx(0.0, abs=1e-10)
+
+
+def test_decay_and_epochs_needed_follow_gradient_descent():
+    """The predicted excess after t epochs of plain gradient descent with
+    lr = 1 / (2 lambda_max) is the excess of running them, and epochs_needed is
+    the first t of a scan."""
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1.0, 1.0, 400)
+    y = np.exp(x)
+    degree = 3
+    stats = np.empty(3 * degree + 3)
+    _kernels.moments(x, y, None, degree, 0.0, 1.0, stats, 1, False)
+    coef, eigenvalues, vectors = np.empty(4), np.empty(4), np.empty(16)
+    best_loss, _, _ = _kernels.optimum(stats, degree, 1e-12, eigenvalues, vectors, coef)
+    start = np.zeros(4)
+    energy, log_rates = np.empty(4), np.empty(4)
+    initial = _kernels.decay(eigenvalues, vectors, coef, start, 0.0, energy, log_rates)
+    lr = 0.5 / eigenvalues[-1]
+    hyper, state = np.array([0.9, 0.99, 0.9, 0.999, 1e-8]), np.zeros(11)
+    trained, losses = start.copy(), np.empty(3000)
+    _kernels.train_moments(stats, trained, losses, lr, 0.0, math.nan, False, 0, hyper, state)
+    assert initial == pytest.approx(losses[0] - best_loss, rel=1e-9)
+    predicted = [float(energy @ np.exp(2 * t * log_rates)) for t in (10, 100, 1000)]
+    for t, excess in zip((10, 100, 1000), predicted, strict=True):
+        assert losses[t] - best_loss == pytest.approx(excess, rel=1e-6)
+    target = 1e-4 * initial
+    needed = _kernels.epochs_needed(energy, log_rates, target, 10**6)
+    scan = [float(energy @ np.exp(2 * t * log_rates)) for t in range(needed - 1, needed + 1)]
+    assert scan[0] > target >= scan[1]
+    assert _kernels.epochs_needed(energy, log_rates, 1e-300, 100) == -1
+    assert _kernels.epochs_needed(energy, log_rates, 2 * initial, 100) == 0
