@@ -1,11 +1,15 @@
 """polyfit.dask on a real distributed.LocalCluster: two worker processes, loopback only."""
 
+import os
 import subprocess
 import sys
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import dask
 import dask.array as da
+import distributed
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
@@ -42,6 +46,80 @@ def test_dask_fit_equals_the_in_memory_fit(client, data):
     result = polyfit.dask.fit(dx, dy, 5, lr="auto", epochs=400, seed=0)
     expected = polyfit.fit(x, y, 5, lr="auto", epochs=400, seed=0, method="moments")
     assert result.method == "moments"
+    np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-9)
+    np.testing.assert_allclose(result.losses, expected.losses, rtol=1e-9)
+    np.testing.assert_allclose(result.loss, expected.loss, rtol=1e-9)
+
+
+def test_dask_fit_survives_a_worker_that_dies(data, tmp_path):
+    """A worker process dies during the statistics' compute, holding finished chunks'
+    Moments; the scheduler reruns the task that was running there and recomputes the lost
+    results on the other worker and on the one its nanny starts (dask's own recovery:
+    polyfit.dask adds none).  The totals are exact sums, so the fit equals, bit for bit,
+    the same fit without a death.
+
+    The death is an event, not a timing: the task that makes a block of y (y is read only
+    by that compute, not by scale's min/max) kills its own process the first time it runs
+    on a worker holding a chunk's Moments; a marker file made with O_EXCL says "first" and
+    names the dead worker.  Every wait has a bound, so a lost task fails, never hangs.
+    """
+    x, y = data
+    marker = tmp_path / "killed"
+
+    def die_once_holding_moments(block):
+        worker = distributed.get_worker()
+        tasks = list(worker.state.tasks.values())  # copied in one step: the loop adds tasks
+        held = sum(task.state == "memory" and task.type is polyfit.Moments for task in tasks)
+        if held:
+            try:
+                descriptor = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:  # a worker already died: compute the block
+                return block
+            os.write(descriptor, f"{worker.address} {held}".encode())
+            os.close(descriptor)
+            os._exit(1)  # abrupt: no goodbye to the scheduler, the worker's results are lost
+        return block
+
+    dx = da.from_array(x, chunks=10_000)  # 21 chunks, merged 4 at a time: 6 + 2 + 1 nodes
+    dy = da.from_array(y, chunks=10_000)
+    dying_dy = dy.map_blocks(die_once_holding_moments, dtype=dy.dtype)
+    options = {"lr": "auto", "epochs": 6000, "seed": 0, "scale": True}
+    # A live worker may be dialling the dead one for a result when it dies; it retries the
+    # refused connection until this timeout (30 s by default, dask/distributed#6790) and
+    # then asks the scheduler again: a shorter one only shortens that detour.
+    with dask.config.set({"distributed.comm.timeouts.connect": "10s"}):  # the nannies copy it
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+    fitting = ThreadPoolExecutor(max_workers=1)  # the fit runs there, so its wait has a bound
+    try:
+        # The default client, as in the fixture: not dask.config.set(scheduler=client), which
+        # the nanny would pass to the replacement worker's process, and fail to pickle.
+        with cluster, Client(cluster) as client:
+            client.wait_for_workers(2, timeout=60)
+            healthy = fitting.submit(polyfit.dask.fit, dx, dy, 5, split_every=4, **options)
+            healthy_result = healthy.result(timeout=120)
+            before = set(client.scheduler_info()["workers"])
+            dying = fitting.submit(polyfit.dask.fit, dx, dying_dy, 5, split_every=4, **options)
+            result = dying.result(timeout=120)
+            client.wait_for_workers(2, timeout=60)  # the nanny has started a new worker
+            after = set(client.scheduler_info()["workers"])
+    finally:
+        fitting.shutdown(wait=False, cancel_futures=True)
+
+    assert marker.exists(), "no worker died: the test did not exercise a failure"
+    dead, held = marker.read_text().split()
+    assert int(held) >= 1  # it took finished results with it: they were computed again
+    assert dead in before and dead not in after and len(after) == 2
+    assert result.coef.tobytes() == healthy_result.coef.tobytes()
+    assert result.losses.tobytes() == healthy_result.losses.tobytes()
+    # in memory each power sum is one float64 sum over all of x, here one per chunk (added
+    # exactly): they differ by rounding, hence 1e-9 as in the other tests here
+    expected = polyfit.fit(x, y, 5, method="moments", **options)
     np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-9)
     np.testing.assert_allclose(result.losses, expected.losses, rtol=1e-9)
     np.testing.assert_allclose(result.loss, expected.loss, rtol=1e-9)
