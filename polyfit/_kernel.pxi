@@ -20,7 +20,7 @@
 # accumulators in registers); higher degrees keep them in per-thread scratch.
 from cython cimport floating
 from cython.parallel cimport parallel, threadid
-from libc.math cimport INFINITY, exp, fabs, isfinite, log, pow, sqrt
+from libc.math cimport INFINITY, exp, fabs, fma, isfinite, log, pow, sqrt
 from libc.stdint cimport uintptr_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
@@ -40,9 +40,13 @@ cdef extern from "_simd.h" nogil:
         PF_SPECIALISED_MAX
     pf_vec pf_load(const double *p)
     pf_vec pf_load_f32(const float *p)
+    pf_vec pf_load_partial(const double *p, int count)
+    pf_vec pf_load_partial_f32(const float *p, int count)
+    void pf_store_partial(double *p, pf_vec v, int count)
     pf_vec pf_splat(double value)
     pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c)
     double pf_lane_sum(const pf_vec *v)
+    double pf_fma1(double a, double b, double c)
     int pf_flag_read(const int *flag)
     void pf_flag_set(int *flag)
     double pf_seconds()
@@ -55,6 +59,8 @@ cdef extern from "_simd.h" nogil:
 
 cdef enum:
     SMALL_MAX = 17  # rows of G the compiled eigh and optimum take (degree 16)
+    SERIES_TILE_VALUES = 16384  # values of y per tile of rows of a 2-D fit: 128 KiB
+    SERIES_TILE_DOUBLES = 4096  # its table of powers: at most 32 KiB
     BLOCK_SAMPLES = 4096  # a multiple of every PF_LANES; part of the results' bits
     MAX_GROUPS = 4  # groups of PF_LANES samples per step of the fused pass
     MOMENTS_SPECIALISED_MAX = 8  # power sums and training on them: 3 degree + 3 sums
@@ -666,21 +672,23 @@ cdef inline_void moments_epoch(const double *power_sums, const double *cross_sum
                                double sum_yy, const int degree, const double *coef,
                                double *half_gradient, double *loss_out) noexcept nogil:
     """h = G c - T into half_gradient (unless NULL), the loss into loss_out.
-    Each (G c)_j adds its products in pairs, then the pairs in order: half the
-    chain of additions a fit's every epoch waits on."""
+    Each (G c)_j takes its products in pairs, S c + S c in one fused
+    multiply-add where the instruction set has FMA, then adds the pairs in
+    order: half the chain of additions every epoch waits on.  series_train_gd
+    does the same in vector lanes (its bits)."""
     cdef double loss = sum_yy, gc
     cdef int j, k
     for j in range(degree + 1):
         gc = power_sums[j] * coef[0]
         if degree > 0:
-            gc = gc + power_sums[j + 1] * coef[1]
+            gc = pf_fma1(power_sums[j + 1], coef[1], gc)
         for k in range(2, degree, 2):
-            gc = gc + (power_sums[j + k] * coef[k] + power_sums[j + k + 1] * coef[k + 1])
+            gc = gc + pf_fma1(power_sums[j + k + 1], coef[k + 1], power_sums[j + k] * coef[k])
         if degree > 0 and degree % 2 == 0:
-            gc = gc + power_sums[j + degree] * coef[degree]
+            gc = pf_fma1(power_sums[j + degree], coef[degree], gc)
         if half_gradient != NULL:
             half_gradient[j] = gc - cross_sums[j]
-        loss += coef[j] * (gc - 2.0 * cross_sums[j])
+        loss = pf_fma1(coef[j], gc - 2.0 * cross_sums[j], loss)
     loss_out[0] = loss
 
 
@@ -788,6 +796,507 @@ cdef Py_ssize_t train_on_moments(const double *stats, int degree, double *coef,
             break
     status[0] = INTERRUPTED if poll.interrupted else step
     free(scratch)
+    return completed
+
+
+# ------------------------------------------------------------ many series: a 2-D y
+#
+# y of shape (n, k), C-contiguous: k series sharing x.  The exact method's pass
+# puts columns in the vector lanes (a row's k values are contiguous): per block
+# of rows, the powers of u are computed once per sample, into a table every
+# group of PF_W columns reads, and each group keeps its sums in registers over
+# the block's rows.  Each column's sums are taken over the same blocks, reduced
+# in block order: the bits do not depend on the thread count; they are not
+# those of a 1-D fit of the column (whose lanes run over samples).  The power
+# sums of many series are the 1-D pass's own step, run per column on the
+# column's gathered values: each column's statistics are those of its 1-D fit,
+# bit for bit.
+
+cdef struct Series:  # a pass over k series
+    Py_ssize_t k
+    const double *coef  # (degree + 1, k): coef[power * k + column]; NULL for power sums
+    const double *weights  # one per sample, or NULL
+    const double *weights2d  # (n, k), one per value, or NULL
+    double shift, factor  # u = (x - shift) * factor
+    int degree
+    bint moments
+    bint scaled
+
+
+cdef inline pf_vec load_columns(const floating *p, int count) noexcept nogil:
+    if floating is double:
+        return pf_load(p) if count == PF_W else pf_load_partial(p, count)
+    else:
+        return pf_load_f32(p) if count == PF_W else pf_load_partial_f32(p, count)
+
+
+cdef inline pf_vec load_group(const floating *p, int count, const bint partial) noexcept nogil:
+    """PF_W columns at p, or count < PF_W of them (partial: the last group)."""
+    if floating is double:
+        return pf_load_partial(p, count) if partial else pf_load(p)
+    else:
+        return pf_load_partial_f32(p, count) if partial else pf_load_f32(p)
+
+
+cdef inline_void series_group(const floating *y, const Series *job, Py_ssize_t first,
+                              Py_ssize_t tile, Py_ssize_t g, int count, const bint partial,
+                              const int degree, const int weighting, const double *table,
+                              pf_vec *coefs, pf_vec *acc, double *sums) noexcept nogil:
+    """Columns g..g+count of rows first..first+tile: their sums carried in from
+    the tiles before (zeros for the first) and stored back."""
+    cdef Py_ssize_t k = job.k, i
+    cdef pf_vec loss, term, grad, p, u
+    cdef int r
+    for r in range(degree + 1):
+        coefs[r] = load_group(job.coef + r * k + g, count, partial)
+        acc[r] = pf_splat(0.0) if first == 0 else load_group(sums + (1 + r) * k + g, count,
+                                                             partial)
+    loss = pf_splat(0.0) if first == 0 else load_group(sums + g, count, partial)
+    for i in range(tile):
+        term = coefs[0] - load_group(y + (first + i) * k + g, count, partial)
+        if degree > 0:
+            u = pf_splat(table[i * (degree + 1) + 1])
+            p = coefs[degree]
+            for r in range(degree - 1, 0, -1):
+                p = pf_fma(p, u, coefs[r])
+            term = pf_fma(p, u, term)
+        if weighting == 1:
+            grad = term * pf_splat(job.weights[first + i])
+        elif weighting == 2:
+            grad = term * load_group(job.weights2d + (first + i) * k + g, count, partial)
+        else:
+            grad = term
+        loss = pf_fma(grad, term, loss)
+        acc[0] = acc[0] + grad
+        for r in range(1, degree + 1):
+            acc[r] = pf_fma(grad, pf_splat(table[i * (degree + 1) + r]), acc[r])
+    pf_store_partial(sums + g, loss, count)
+    for r in range(degree + 1):
+        pf_store_partial(sums + (1 + r) * k + g, acc[r], count)
+
+
+cdef inline_void series_block(const floating *x, const floating *y, Py_ssize_t rows,
+                              const Series *job, const int degree, const int weighting,
+                              double *table, pf_vec *coefs, pf_vec *acc,
+                              double *sums) noexcept nogil:
+    """The epoch's sums of `rows` rows for every column: sums[r * k + c] holds
+    column c's sum w r^2 (r = 0) or sum w r u^(r - 1).  weighting: 0 none, 1 one
+    weight per sample, 2 one per value.  The rows go in tiles that fit in cache
+    with all their columns (each group of columns carries its sums from tile to
+    tile: the same additions, in the same order, as without tiles).  table:
+    SERIES_TILE_DOUBLES doubles; coefs, acc: degree + 1 vectors each, or NULL
+    for arrays the compiler keeps in registers once degree is a constant."""
+    cdef Py_ssize_t k = job.k, i, g, first = 0, tile, whole = k - k % PF_W
+    cdef pf_vec local_coefs[MOMENTS_SPECIALISED_MAX + 1]
+    cdef pf_vec local_acc[MOMENTS_SPECIALISED_MAX + 1]
+    cdef double power, value
+    cdef int r
+    tile = max(1, min(rows, SERIES_TILE_VALUES // max(k, 1), SERIES_TILE_DOUBLES // (degree + 1)))
+    if coefs == NULL:
+        coefs = local_coefs
+        acc = local_acc
+    while first < rows:
+        tile = min(tile, rows - first)
+        for i in range(tile):  # the powers of u: once per sample, for every column
+            value = <double>x[first + i]
+            if job.scaled:
+                value = (value - job.shift) * job.factor
+            power = 1.0
+            for r in range(degree + 1):
+                table[i * (degree + 1) + r] = power
+                power = power * value
+        g = 0
+        while g < whole:
+            series_group(y, job, first, tile, g, PF_W, False, degree, weighting, table, coefs,
+                         acc, sums)
+            g += PF_W
+        if whole < k:
+            series_group(y, job, first, tile, whole, <int>(k - whole), True, degree, weighting,
+                         table, coefs, acc, sums)
+        first += tile
+
+
+cdef inline_void series_by_degree(const floating *x, const floating *y, Py_ssize_t rows,
+                                  const Series *job, const int weighting, double *table,
+                                  pf_vec *vectors, double *sums) noexcept nogil:
+    """series_block with the degree (up to MOMENTS_SPECIALISED_MAX) and the
+    weighting constants; vectors: the generic degree's coefficients and sums."""
+    cdef int degree = job.degree
+    if degree > MOMENTS_SPECIALISED_MAX:
+        series_block(x, y, rows, job, degree, weighting, table, vectors, vectors + degree + 1,
+                     sums)
+    elif degree == 0:
+        series_block(x, y, rows, job, 0, weighting, table, NULL, NULL, sums)
+    elif degree == 1:
+        series_block(x, y, rows, job, 1, weighting, table, NULL, NULL, sums)
+    elif degree == 2:
+        series_block(x, y, rows, job, 2, weighting, table, NULL, NULL, sums)
+    elif degree == 3:
+        series_block(x, y, rows, job, 3, weighting, table, NULL, NULL, sums)
+    elif degree == 4:
+        series_block(x, y, rows, job, 4, weighting, table, NULL, NULL, sums)
+    elif degree == 5:
+        series_block(x, y, rows, job, 5, weighting, table, NULL, NULL, sums)
+    elif degree == 6:
+        series_block(x, y, rows, job, 6, weighting, table, NULL, NULL, sums)
+    elif degree == 7:
+        series_block(x, y, rows, job, 7, weighting, table, NULL, NULL, sums)
+    else:
+        series_block(x, y, rows, job, 8, weighting, table, NULL, NULL, sums)
+
+
+cdef inline_void series_moments_block(const floating *x, const floating *y, Py_ssize_t rows,
+                                      const Series *job, const int degree, const bint weighted,
+                                      const bint fused_last, floating *gathered, double *weights,
+                                      pf_vec *acc, double *sums) noexcept nogil:
+    """The power sums of `rows` rows for every column, column c's into sums[c *
+    width + j]: the 1-D pass's steps (moments_step) on the column's values,
+    gathered PF_LANES at a time -- the same arithmetic, lanes and tail, so the
+    same bits as the column's own 1-D pass.  acc: k * width * PF_NV vectors."""
+    cdef Py_ssize_t k = job.k, i = 0, c, lane, v
+    cdef int width = 3 * degree + 3, j
+    cdef const double *w = job.weights
+    cdef const double *w2 = job.weights2d
+    cdef floating x_pad[PF_LANES]
+    cdef double mask[PF_LANES]
+    for v in range(k * width * PF_NV):
+        acc[v] = pf_splat(0.0)
+    while i + PF_LANES <= rows:
+        for c in range(k):
+            for lane in range(PF_LANES):
+                gathered[lane] = y[(i + lane) * k + c]
+                if w2 != NULL:
+                    weights[lane] = w2[(i + lane) * k + c]
+            moments_step(x + i, gathered,
+                         <const double *>weights if w2 != NULL else (w + i if w != NULL else NULL),
+                         NULL, job.shift, job.factor, degree, weighted, fused_last,
+                         acc + c * width * PF_NV)
+        i += PF_LANES
+    if i < rows:  # the last rows - i < PF_LANES samples, padded with zeros and masked
+        for lane in range(PF_LANES):
+            x_pad[lane] = x[i + lane] if i + lane < rows else 0
+            mask[lane] = 1.0 if i + lane < rows else 0.0
+        for c in range(k):
+            for lane in range(PF_LANES):
+                gathered[lane] = y[(i + lane) * k + c] if i + lane < rows else 0
+                weights[lane] = 0.0
+                if i + lane < rows and weighted:
+                    weights[lane] = w2[(i + lane) * k + c] if w2 != NULL else w[i + lane]
+            moments_step(x_pad, gathered, weights, mask, job.shift, job.factor, degree, weighted,
+                         fused_last, acc + c * width * PF_NV)
+    for c in range(k):
+        for j in range(width):
+            sums[c * width + j] = pf_lane_sum(acc + (c * width + j) * PF_NV)
+
+
+cdef void series_block_sums(const floating *x, const floating *y, Py_ssize_t rows,
+                            const Series *job, double *scratch, double *sums) noexcept nogil:
+    """One block of rows for every column, by the copy made for its degree (a
+    constant up to MOMENTS_SPECIALISED_MAX: registers; beyond, scratch); scratch
+    is the thread's (see series_scratch)."""
+    cdef int weighting = 2 if job.weights2d != NULL else 1 if job.weights != NULL else 0
+    cdef bint weighted = weighting != 0
+    cdef int degree = job.degree
+    cdef pf_vec *vectors = <pf_vec *>scratch  # aligned by series_init
+    cdef double *rest = scratch + series_vector_doubles(job)
+    if job.moments:
+        if degree > MOMENTS_SPECIALISED_MAX:
+            series_moments_block(x, y, rows, job, degree, weighted, False, <floating *>rest,
+                                 rest + PF_LANES, vectors, sums)
+        elif degree == 0:
+            series_moments_block(x, y, rows, job, 0, weighted, True, <floating *>rest,
+                                 rest + PF_LANES, vectors, sums)
+        elif degree == 1:
+            series_moments_block(x, y, rows, job, 1, weighted, True, <floating *>rest,
+                                 rest + PF_LANES, vectors, sums)
+        elif degree == 2:
+            series_moments_block(x, y, rows, job, 2, weighted, True, <floating *>rest,
+                                 rest + PF_LANES, vectors, sums)
+        elif degree == 3:
+            series_moments_block(x, y, rows, job, 3, weighted, True, <floating *>rest,
+                                 rest + PF_LANES, vectors, sums)
+        elif degree == 4:
+            series_moments_block(x, y, rows, job, 4, weighted, True, <floating *>rest,
+                                 rest + PF_LANES, vectors, sums)
+        elif degree == 5:
+            series_moments_block(x, y, rows, job, 5, weighted, True, <floating *>rest,
+                                 rest + PF_LANES, vectors, sums)
+        elif degree == 6:
+            series_moments_block(x, y, rows, job, 6, weighted, True, <floating *>rest,
+                                 rest + PF_LANES, vectors, sums)
+        elif degree == 7:
+            series_moments_block(x, y, rows, job, 7, weighted, True, <floating *>rest,
+                                 rest + PF_LANES, vectors, sums)
+        else:
+            series_moments_block(x, y, rows, job, 8, weighted, True, <floating *>rest,
+                                 rest + PF_LANES, vectors, sums)
+    elif weighting == 0:
+        series_by_degree(x, y, rows, job, 0, rest, vectors, sums)
+    elif weighting == 1:
+        series_by_degree(x, y, rows, job, 1, rest, vectors, sums)
+    else:
+        series_by_degree(x, y, rows, job, 2, rest, vectors, sums)
+
+
+cdef inline Py_ssize_t series_width(const Series *job) noexcept nogil:
+    """Sums of one block: per column, the power sums or the loss and gradient."""
+    return job.k * (3 * job.degree + 3 if job.moments else job.degree + 2)
+
+
+cdef inline Py_ssize_t series_vector_doubles(const Series *job) noexcept nogil:
+    """The doubles of a thread's vector scratch (a multiple of 8: keeps what
+    follows 64-byte aligned): the power sums' lane accumulators of every
+    column, or the generic degree's coefficients and sums."""
+    cdef Py_ssize_t vectors = (job.k * (3 * job.degree + 3) * PF_NV if job.moments
+                               else 2 * (job.degree + 1))
+    return (vectors * PF_W + 7) // 8 * 8
+
+
+cdef inline Py_ssize_t series_scratch(const Series *job) noexcept nogil:
+    """The doubles of one thread's scratch: vectors, then the power table of a
+    block (epoch) or a column's gathered values and weights (power sums)."""
+    return series_vector_doubles(job) + (2 * PF_LANES + 8 if job.moments else SERIES_TILE_DOUBLES)
+
+
+cdef int series_pass(const floating *x, const floating *y, const Series *job, Py_ssize_t n,
+                     int nthreads, Poll *poll, double *totals) noexcept nogil:
+    """One pass over blocks of BLOCK_SAMPLES rows for every column (threads split
+    the blocks; each block's sums are kept and added in block order, so the
+    thread count changes no bit), into totals (series_width doubles).  Returns
+    OK, NOMEM or INTERRUPTED."""
+    cdef Py_ssize_t nblocks = (n + BLOCK_SAMPLES - 1) // BLOCK_SAMPLES
+    cdef Py_ssize_t width = series_width(job), per_thread = series_scratch(job)
+    cdef Py_ssize_t b, j, share = 0, first = 0, last = 0, start
+    cdef int threads = max(1, min(nthreads, <int>min(nblocks, 1 << 20))), thread = 0, team = 1
+    cdef double *block_sums
+    cdef double *scratch
+    cdef void *allocation
+    if not pf_have_openmp():
+        threads = 1
+    allocation = malloc((<size_t>(nblocks * width + threads * per_thread) + 8) * sizeof(double))
+    if allocation == NULL:
+        return NOMEM
+    block_sums = <double *>allocation
+    scratch = <double *>((<uintptr_t>(block_sums + nblocks * width) + 63) & ~(<uintptr_t>63))
+    if threads == 1:
+        series_blocks(x, y, job, n, 0, nblocks, scratch, block_sums, poll, True)
+    else:
+        with parallel(num_threads=threads):
+            thread = threadid()
+            team = pf_team_size()
+            share = (nblocks + team - 1) // team
+            first = min(thread * share, nblocks)
+            last = min(first + share, nblocks)
+            series_blocks(x, y, job, n, first, last, scratch + thread * per_thread, block_sums,
+                          poll, thread == 0)
+    for j in range(width):
+        totals[j] = 0.0
+    for b in range(nblocks):
+        for j in range(width):
+            totals[j] += block_sums[b * width + j]
+    free(allocation)
+    return INTERRUPTED if poll.interrupted else OK
+
+
+cdef void series_blocks(const floating *x, const floating *y, const Series *job, Py_ssize_t n,
+                        Py_ssize_t first, Py_ssize_t last, double *scratch, double *block_sums,
+                        Poll *poll, bint poller) noexcept nogil:
+    cdef Py_ssize_t b, start, width = series_width(job)
+    cdef Series block_job
+    for b in range(first, last):
+        if poll_now(poll) if poller else pf_flag_read(&poll.interrupted):
+            return
+        start = b * BLOCK_SAMPLES
+        block_job = job[0]
+        if job.weights != NULL:
+            block_job.weights = job.weights + start
+        if job.weights2d != NULL:
+            block_job.weights2d = job.weights2d + start * job.k
+        series_block_sums(x + start, y + start * job.k,
+                          min(n - start, <Py_ssize_t>BLOCK_SAMPLES), &block_job, scratch,
+                          block_sums + b * width)
+
+
+cdef Py_ssize_t series_epochs(const floating *x, const floating *y, Series *job, Py_ssize_t n,
+                              double *coef, Py_ssize_t epochs, double *losses,
+                              const double *previous_losses, const Settings *s,
+                              int *status) noexcept nogil:
+    """Plain gradient descent for k series at once, in place on coef ((degree + 1,
+    k)), losses[t * k + c]; returns the epochs completed.  An epoch whose loss or
+    update is not finite for any column stops the fit (DIVERGED, coef as
+    before that epoch); tol stops it once every column's loss fell by a
+    relative amount in [0, tol] (CONVERGED).  previous_losses: each column's
+    loss before the first epoch (NaN: none)."""
+    cdef Py_ssize_t k = job.k, t, c, completed = 0, size = (job.degree + 1) * k
+    cdef int r, step = OK
+    cdef double two_lr = 2.0 * s.lr, nonfinite, before
+    cdef bint all_converged
+    cdef Poll poll
+    cdef double *totals = <double *>malloc((<size_t>((job.degree + 2) * k + size)) *
+                                           sizeof(double))
+    cdef double *following
+    if totals == NULL:
+        status[0] = NOMEM
+        return 0
+    following = totals + (job.degree + 2) * k
+    poll_init(&poll, s.poll_signals, POLL_BLOCKS)
+    job.coef = coef
+    for t in range(epochs):
+        step = series_pass(x, y, job, n, s.nthreads, &poll, totals)
+        if step != OK:
+            break
+        nonfinite = 0.0
+        for c in range(k):
+            nonfinite += totals[c] - totals[c]
+        if not nonfinite == 0.0:
+            step = DIVERGED
+            break
+        for c in range(k):
+            losses[t * k + c] = totals[c]
+        for r in range(job.degree + 1):
+            for c in range(k):
+                following[r * k + c] = coef[r * k + c] - two_lr * totals[(1 + r) * k + c]
+                nonfinite += following[r * k + c] - following[r * k + c]
+        if not nonfinite == 0.0:
+            step = DIVERGED
+            break
+        memcpy(coef, following, <size_t>size * sizeof(double))
+        completed = t + 1
+        all_converged = s.tol > 0.0
+        for c in range(k):
+            before = losses[(t - 1) * k + c] if t > 0 else previous_losses[c]
+            all_converged = all_converged and converged(before, totals[c], s.tol)
+        if all_converged:
+            step = CONVERGED
+            break
+    status[0] = INTERRUPTED if poll.interrupted else step
+    free(totals)
+    return completed
+
+
+cdef inline pf_vec power_sum(const double *stats, int j, Py_ssize_t columns, Py_ssize_t g,
+                             const bint shared) noexcept nogil:
+    """S_j of columns g.. (the same for every column when shared: one broadcast)."""
+    return pf_splat(stats[j * columns]) if shared else pf_load(stats + j * columns + g)
+
+
+cdef inline_void series_train_gd(const double *stats, const int degree, const bint shared,
+                                 double *coef, double *spare, Py_ssize_t columns,
+                                 double *losses, Py_ssize_t k, Py_ssize_t epochs,
+                                 const double *previous_losses, double *row, const Settings *s,
+                                 Poll *poll, int *step, Py_ssize_t *completed_out) noexcept nogil:
+    """moments_gd for many series: stats (3 degree + 3, columns) and coef (degree
+    + 1, columns) by rows, columns a multiple of PF_W with zeros beyond the k
+    series; the columns in the vector lanes, each with moments_gd's arithmetic
+    (its bits).  Every epoch for all columns before the next: an epoch whose loss
+    or update is not finite for any column stops the fit (DIVERGED, coef as
+    before it); tol stops it once every column met it (CONVERGED).  spare: a
+    second coef, for the epoch's update until it is known to be finite."""
+    cdef Py_ssize_t t, g, c, completed = 0
+    cdef pf_vec cv[MOMENTS_SPECIALISED_MAX + 1]
+    cdef pf_vec loss, gc, bad, updated, cross
+    cdef pf_vec two_lr = pf_splat(2.0 * s.lr), two = pf_splat(2.0)
+    cdef double lanes[PF_W]
+    cdef double nonfinite, before
+    cdef double *current = coef
+    cdef double *following = spare
+    cdef double *swap
+    cdef bint all_converged
+    cdef int j, r
+    for t in range(epochs):
+        if poll.countdown > 1:
+            poll.countdown -= 1
+        elif poll_now(poll):
+            break
+        bad = pf_splat(0.0)
+        g = 0
+        while g < columns:
+            for r in range(degree + 1):
+                cv[r] = pf_load(current + r * columns + g)
+            loss = pf_load(stats + (3 * degree + 2) * columns + g)
+            for j in range(degree + 1):
+                gc = power_sum(stats, j, columns, g, shared) * cv[0]
+                if degree > 0:
+                    gc = pf_fma(power_sum(stats, j + 1, columns, g, shared), cv[1], gc)
+                for r in range(2, degree, 2):
+                    gc = gc + pf_fma(power_sum(stats, j + r + 1, columns, g, shared), cv[r + 1],
+                                     power_sum(stats, j + r, columns, g, shared) * cv[r])
+                if degree > 0 and degree % 2 == 0:
+                    gc = pf_fma(power_sum(stats, j + degree, columns, g, shared), cv[degree], gc)
+                cross = pf_load(stats + (2 * degree + 1 + j) * columns + g)
+                loss = pf_fma(cv[j], gc - two * cross, loss)
+                updated = cv[j] - two_lr * (gc - cross)
+                bad = bad + (updated - updated)
+                memcpy(following + j * columns + g, &updated, sizeof(pf_vec))
+            memcpy(row + g, &loss, sizeof(pf_vec))
+            g += PF_W
+        nonfinite = 0.0
+        for c in range(k):
+            nonfinite += row[c] - row[c]
+        if not nonfinite == 0.0:
+            step[0] = DIVERGED
+            break
+        memcpy(losses + t * k, row, <size_t>k * sizeof(double))
+        memcpy(lanes, &bad, sizeof(pf_vec))
+        for j in range(PF_W):
+            nonfinite += lanes[j]
+        if not nonfinite == 0.0:
+            step[0] = DIVERGED
+            break
+        swap = current
+        current = following
+        following = swap
+        completed = t + 1
+        all_converged = s.tol > 0.0
+        for c in range(k):
+            before = losses[(t - 1) * k + c] if t > 0 else previous_losses[c]
+            all_converged = all_converged and converged(before, row[c], s.tol)
+        if all_converged:
+            step[0] = CONVERGED
+            break
+    if current != coef:
+        memcpy(coef, current, <size_t>((degree + 1) * columns) * sizeof(double))
+    completed_out[0] = completed
+
+
+cdef Py_ssize_t series_train(const double *stats, int degree, bint shared, double *coef,
+                             double *spare,
+                             Py_ssize_t columns, double *losses, Py_ssize_t k, Py_ssize_t epochs,
+                             const double *previous_losses, double *row, const Settings *s,
+                             int *status) noexcept nogil:
+    """series_train_gd with the degree a constant (degree <= MOMENTS_SPECIALISED_MAX)."""
+    cdef Py_ssize_t completed = 0
+    cdef int step = OK
+    cdef Poll poll
+    poll_init(&poll, s.poll_signals, POLL_EPOCHS)
+    if degree == 0:
+        series_train_gd(stats, 0, shared, coef, spare, columns, losses, k, epochs,
+                        previous_losses, row, s, &poll, &step, &completed)
+    elif degree == 1:
+        series_train_gd(stats, 1, shared, coef, spare, columns, losses, k, epochs,
+                        previous_losses, row, s, &poll, &step, &completed)
+    elif degree == 2:
+        series_train_gd(stats, 2, shared, coef, spare, columns, losses, k, epochs,
+                        previous_losses, row, s, &poll, &step, &completed)
+    elif degree == 3:
+        series_train_gd(stats, 3, shared, coef, spare, columns, losses, k, epochs,
+                        previous_losses, row, s, &poll, &step, &completed)
+    elif degree == 4:
+        series_train_gd(stats, 4, shared, coef, spare, columns, losses, k, epochs,
+                        previous_losses, row, s, &poll, &step, &completed)
+    elif degree == 5:
+        series_train_gd(stats, 5, shared, coef, spare, columns, losses, k, epochs,
+                        previous_losses, row, s, &poll, &step, &completed)
+    elif degree == 6:
+        series_train_gd(stats, 6, shared, coef, spare, columns, losses, k, epochs,
+                        previous_losses, row, s, &poll, &step, &completed)
+    elif degree == 7:
+        series_train_gd(stats, 7, shared, coef, spare, columns, losses, k, epochs,
+                        previous_losses, row, s, &poll, &step, &completed)
+    else:
+        series_train_gd(stats, 8, shared, coef, spare, columns, losses, k, epochs,
+                        previous_losses, row, s, &poll, &step, &completed)
+    status[0] = INTERRUPTED if poll.interrupted else step
     return completed
 
 
@@ -1169,6 +1678,131 @@ def train_moments(const double[::1] stats, double[::1] coef, double[::1] losses,
     with nogil:
         completed = train_on_moments(&stats[0], <int>coef.shape[0] - 1, &coef[0],
                                      losses.shape[0], losses_ptr, &settings, &status)
+    check_status(status)
+    return completed, status
+
+
+cdef Series make_series(const double[::1] weights, const double[:, ::1] weights2d,
+                        const double *coef, Py_ssize_t k, int degree, double shift,
+                        double factor, bint moments) noexcept:
+    cdef Series job
+    job.k = k
+    job.coef = coef
+    job.weights = &weights[0] if weights is not None else NULL
+    job.weights2d = &weights2d[0, 0] if weights2d is not None else NULL
+    job.shift = shift
+    job.factor = factor
+    job.degree = degree
+    job.moments = moments
+    job.scaled = shift != 0.0 or factor != 1.0
+    return job
+
+
+def series_epochs_run(const floating[::1] x, const floating[:, ::1] y,
+                      const double[::1] weights, const double[:, ::1] weights2d,
+                      double[:, ::1] coef, double[:, ::1] losses, double lr, double tol,
+                      const double[::1] previous_losses, double shift, double factor,
+                      int threads, bint poll_signals):
+    """Plain gradient descent for the k columns of y at once (the exact method):
+    coef (degree + 1, k) in place, losses (epochs, k); weights: one per sample
+    (or None), weights2d: one per value (or None).  Returns (epochs completed,
+    status), as run_epochs."""
+    cdef Py_ssize_t completed, k = y.shape[1]
+    cdef int status = OK
+    cdef Settings settings
+    cdef Series job = make_series(weights, weights2d, &coef[0, 0], k, <int>coef.shape[0] - 1,
+                                  shift, factor, False)
+    settings.lr = lr
+    settings.tol = tol
+    settings.nthreads = threads
+    settings.poll_signals = poll_signals
+    with nogil:
+        completed = series_epochs(&x[0], &y[0, 0], &job, x.shape[0], &coef[0, 0],
+                                  losses.shape[0], &losses[0, 0] if losses.shape[0] else NULL,
+                                  &previous_losses[0], &settings, &status)
+    check_status(status)
+    return completed, status
+
+
+def series_sums(const floating[::1] x, const floating[:, ::1] y, const double[::1] weights,
+                const double[:, ::1] weights2d, const double[:, ::1] coef, double shift,
+                double factor, double[:, ::1] out, int threads, bint poll_signals):
+    """For every column c of y: out[0, c] = sum w r**2, out[1 + j, c] = sum w r
+    u**j, r = p_c(u) - y[:, c] with p_c's coefficients coef[:, c]."""
+    cdef int status
+    cdef Poll poll
+    cdef Series job = make_series(weights, weights2d, &coef[0, 0], y.shape[1],
+                                  <int>coef.shape[0] - 1, shift, factor, False)
+    poll_init(&poll, poll_signals, POLL_BLOCKS)
+    with nogil:
+        status = series_pass(&x[0], &y[0, 0], &job, x.shape[0], threads, &poll, &out[0, 0])
+    check_status(status)
+
+
+def series_moments(const floating[::1] x, const floating[:, ::1] y, const double[::1] weights,
+                   const double[:, ::1] weights2d, int degree, double shift, double factor,
+                   double[:, ::1] out, int threads, bint poll_signals):
+    """out[c] = the power sums of x and y[:, c] (as moments(), 3 degree + 3 each),
+    bit for bit what moments() gives for that column alone."""
+    cdef int status
+    cdef Poll poll
+    cdef Series job = make_series(weights, weights2d, NULL, y.shape[1], degree, shift, factor,
+                                  True)
+    poll_init(&poll, poll_signals, POLL_BLOCKS)
+    with nogil:
+        status = series_pass(&x[0], &y[0, 0], &job, x.shape[0], threads, &poll, &out[0, 0])
+    check_status(status)
+
+
+def series_train_moments(const double[:, ::1] stats, double[:, ::1] coef,
+                         double[:, ::1] losses, double lr, double tol,
+                         const double[::1] previous_losses, bint poll_signals):
+    """Plain gradient descent on the statistics of k series at once (degree <= 8):
+    stats (k, 3 degree + 3) as series_moments gives them, coef (degree + 1, k)
+    in place, losses (epochs, k).  Each column's coefficients and losses are
+    those of train_moments on its own statistics, bit for bit, while no column
+    diverges and tol is not met.  Returns (epochs completed, status)."""
+    cdef Py_ssize_t k = stats.shape[0], width = stats.shape[1], columns, c, j, completed
+    cdef int degree = <int>coef.shape[0] - 1, status = OK
+    cdef Settings settings
+    cdef bint shared
+    cdef double *buffer
+    if degree > MOMENTS_SPECIALISED_MAX:
+        raise ValueError(f"degree must be at most {MOMENTS_SPECIALISED_MAX}")
+    columns = (k + PF_W - 1) // PF_W * PF_W
+    settings.lr = lr
+    settings.tol = tol
+    settings.nthreads = 1
+    settings.poll_signals = poll_signals
+    # stats and coefficients by rows, padded with zero columns to whole vectors
+    buffer = <double *>malloc(<size_t>(columns * (width + 2 * (degree + 1) + 1) + 8)
+                              * sizeof(double))
+    if buffer == NULL:
+        raise MemoryError("polyfit: out of memory for the statistics")
+    cdef double *rows = <double *>((<uintptr_t>buffer + 63) & ~(<uintptr_t>63))
+    cdef double *current = rows + columns * width
+    cdef double *spare = current + columns * (degree + 1)
+    cdef double *row = spare + columns * (degree + 1)
+    try:
+        shared = True  # the same power sums in every column: G broadcast, not loaded
+        for j in range(width):
+            for c in range(columns):
+                rows[j * columns + c] = stats[c, j] if c < k else 0.0
+                if j <= 2 * degree and c < k and stats[c, j] != stats[0, j]:
+                    shared = False
+        for j in range(degree + 1):
+            for c in range(columns):
+                current[j * columns + c] = coef[j, c] if c < k else 0.0
+        with nogil:
+            completed = series_train(rows, degree, shared, current, spare, columns,
+                                     &losses[0, 0] if losses.shape[0] else NULL, k,
+                                     losses.shape[0], &previous_losses[0], row, &settings,
+                                     &status)
+        for j in range(degree + 1):
+            for c in range(k):
+                coef[j, c] = current[j * columns + c]
+    finally:
+        free(buffer)
     check_status(status)
     return completed, status
 

@@ -182,3 +182,96 @@ def decay(
     energy: NDArray[np.float64],
     log_rates: NDArray[np.float64],
 ) -> float: ...
+@overload
+def series_epochs_run(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    weights2d: NDArray[np.float64] | None,
+    coef: NDArray[np.float64],
+    losses: NDArray[np.float64],
+    lr: float,
+    tol: float,
+    previous_losses: NDArray[np.float64],
+    shift: float,
+    factor: float,
+    threads: int,
+    poll_signals: bool,
+) -> tuple[int, int]: ...
+@overload
+def series_epochs_run(
+    x: NDArray[np.float32],
+    y: NDArray[np.float32],
+    weights: NDArray[np.float64] | None,
+    weights2d: NDArray[np.float64] | None,
+    coef: NDArray[np.float64],
+    losses: NDArray[np.float64],
+    lr: float,
+    tol: float,
+    previous_losses: NDArray[np.float64],
+    shift: float,
+    factor: float,
+    threads: int,
+    poll_signals: bool,
+) -> tuple[int, int]: ...
+@overload
+def series_sums(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    weights2d: NDArray[np.float64] | None,
+    coef: NDArray[np.float64],
+    shift: float,
+    factor: float,
+    out: NDArray[np.float64],
+    threads: int,
+    poll_signals: bool,
+) -> None: ...
+@overload
+def series_sums(
+    x: NDArray[np.float32],
+    y: NDArray[np.float32],
+    weights: NDArray[np.float64] | None,
+    weights2d: NDArray[np.float64] | None,
+    coef: NDArray[np.float64],
+    shift: float,
+    factor: float,
+    out: NDArray[np.float64],
+    threads: int,
+    poll_signals: bool,
+) -> None: ...
+@overload
+def series_moments(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    weights2d: NDArray[np.float64] | None,
+    degree: int,
+    shift: float,
+    factor: float,
+    out: NDArray[np.float64],
+    threads: int,
+    poll_signals: bool,
+) -> None: ...
+@overload
+def series_moments(
+    x: NDArray[np.float32],
+    y: NDArray[np.float32],
+    weights: NDArray[np.float64] | None,
+    weights2d: NDArray[np.float64] | None,
+    degree: int,
+    shift: float,
+    factor: float,
+    out: NDArray[np.float64],
+    threads: int,
+    poll_signals: bool,
+) -> None: ...
+def series_train_moments(
+    stats: NDArray[np.float64],
+    coef: NDArray[np.float64],
+    losses: NDArray[np.float64],
+    lr: float,
+    tol: float,
+    previous_losses: NDArray[np.float64],
+    poll_signals: bool,
+) -> tuple[int, int]: ...

@@ -132,6 +132,18 @@ if TYPE_CHECKING:  # every module has the baseline's interface (see _kernel_base
         run_epochs as run_epochs,
     )
     from ._kernel_baseline import (
+        series_epochs_run as series_epochs_run,
+    )
+    from ._kernel_baseline import (
+        series_moments as series_moments,
+    )
+    from ._kernel_baseline import (
+        series_sums as series_sums,
+    )
+    from ._kernel_baseline import (
+        series_train_moments as series_train_moments,
+    )
+    from ._kernel_baseline import (
         state_size as state_size,
     )
     from ._kernel_baseline import (
@@ -167,6 +179,10 @@ else:
         "moments_loss",
         "optimum",
         "run_epochs",
+        "series_epochs_run",
+        "series_moments",
+        "series_sums",
+        "series_train_moments",
         "state_size",
         "sums",
         "train_moments",

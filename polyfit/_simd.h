@@ -24,8 +24,8 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PF_GNU 1
-/* GCC declines to inline the kernel's block functions in a module of Cython's
- * size ("inline-unit-growth limit"); the degree-specialised copies need it. */
+/* GCC declines to inline the degree-specialised block functions in a module of
+ * Cython's size ("inline-unit-growth limit"): forced. */
 #define PF_FORCE_INLINE inline __attribute__((always_inline))
 #elif defined(_MSC_VER)
 #define PF_FORCE_INLINE __forceinline
@@ -36,7 +36,6 @@
 #if defined(PF_GNU) && (defined(__x86_64__) || defined(__i386__))
 #include <immintrin.h>
 #endif
-
 #if defined(POLYFIT_AVX512)
 #define PF_ISA_NAME "avx512"
 #define PF_W 8
@@ -47,10 +46,7 @@
 #define PF_GROUPS(degree) ((degree) == 12 ? 2 : 4)
 typedef __m512d pf_vec;
 static PF_FORCE_INLINE pf_vec pf_load(const double *p) { return _mm512_loadu_pd(p); }
-static PF_FORCE_INLINE pf_vec pf_load_f32(const float *p)
-{
-    return _mm512_cvtps_pd(_mm256_loadu_ps(p));
-}
+static PF_FORCE_INLINE pf_vec pf_load_f32(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
 static PF_FORCE_INLINE pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c) { return _mm512_fmadd_pd(a, b, c); }
 
 #elif defined(POLYFIT_AVX2)
@@ -102,18 +98,42 @@ static PF_FORCE_INLINE pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c) { return a * 
 #endif
 static PF_FORCE_INLINE int pf_groups(int degree) { return PF_GROUPS(degree); }
 
-static PF_FORCE_INLINE pf_vec pf_splat(double value)
+static PF_FORCE_INLINE pf_vec pf_splat(double value) /* one broadcast instruction */
 {
-    pf_vec v;
-#if PF_W == 1
-    v = value;
+#if defined(POLYFIT_AVX512)
+    return _mm512_set1_pd(value);
+#elif defined(POLYFIT_AVX2)
+    return _mm256_set1_pd(value);
+#elif PF_W == 2 && defined(__x86_64__)
+    return (pf_vec)_mm_set1_pd(value);
+#elif PF_W == 2
+    return (pf_vec){value, value};
 #else
-    int e;
-    for (e = 0; e < PF_W; e++)
-        v[e] = value;
+    return value;
 #endif
-    return v;
 }
+
+/* count <= PF_W doubles (floats, widened) at p, zeros after: a partial group of columns. */
+static PF_FORCE_INLINE pf_vec pf_load_partial(const double *p, int count)
+{
+    double lanes[PF_W] = {0};
+    return memcpy(lanes, p, (size_t)count * sizeof(double)), pf_load(lanes);
+}
+static PF_FORCE_INLINE pf_vec pf_load_partial_f32(const float *p, int count)
+{
+    float lanes[PF_W] = {0};
+    return memcpy(lanes, p, (size_t)count * sizeof(float)), pf_load_f32(lanes);
+}
+static PF_FORCE_INLINE void pf_store_partial(double *p, pf_vec v, int count)
+{
+    memcpy(p, &v, (size_t)count * sizeof(double));
+}
+/* a * b + c of doubles, fused where the instruction set has FMA (as pf_fma) */
+#if defined(POLYFIT_AVX2) || defined(POLYFIT_AVX512)
+#define pf_fma1(a, b, c) __builtin_fma((a), (b), (c))
+#else
+#define pf_fma1(a, b, c) ((a) * (b) + (c))
+#endif
 
 /* The PF_LANES lanes of v[0..PF_NV-1], added pairwise in one fixed order. */
 static PF_FORCE_INLINE double pf_lane_sum(const pf_vec *v)
@@ -139,8 +159,7 @@ static inline void pf_flag_set(int *flag) { *(volatile int *)flag = 1; }
 static inline double pf_seconds(void)
 {
     struct timespec now;
-    timespec_get(&now, TIME_UTC);
-    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+    return timespec_get(&now, TIME_UTC), (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
 /* 1 if this CPU (and its operating system) runs the named instruction set.  Only
@@ -171,9 +190,9 @@ static inline int pf_max_threads(void) { return 1; }
 static inline int pf_team_size(void) { return 1; }
 #endif
 
-#ifdef NDEBUG
+#ifdef NDEBUG /* POLYFIT_DEBUG=1 builds keep asserts on */
 static inline int pf_debug_build(void) { return 0; }
-#else /* POLYFIT_DEBUG=1 builds keep asserts on */
+#else
 static inline int pf_debug_build(void) { return 1; }
 #endif
 
