@@ -53,7 +53,8 @@ def fit(
     With `sample_weight` (checked as polyfit.fit checks it) the tutorial's
     expressions take the weights w: the loss is ``(w * np.square(y_pred -
     y)).sum()`` and the gradient of the prediction ``2.0 * w * (y_pred - y)``.
-    Weights that are all 1 run the unweighted expressions.
+    Samples of weight 0 are dropped first, as polyfit.fit drops them; weights
+    that are all 1 run the unweighted expressions.
 
     Examples
     --------
@@ -71,6 +72,9 @@ def fit(
     w = None if weights is None else weights.values
     _validation.require_finite(x, "x", _validation.first_nonfinite(x))
     _validation.require_finite(y, "y", _validation.first_nonfinite(y))
+    if w is not None and weights is not None and weights.smallest == 0.0:
+        kept = w > 0.0  # a weight of 0 drops its sample (0 * an overflowed square is NaN)
+        x, y, w = x[kept], y[kept], w[kept]
     coef = _validation.initial_coef(init, seed, settings.degree, random_start=True)
     lr = float(settings.lr)  # a number here: the reference has no lr="auto"
     powers = range(settings.degree + 1)

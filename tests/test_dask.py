@@ -162,6 +162,15 @@ def test_dask_weighted_fit_equals_the_fit_of_repeated_samples(client, weighted):
         sample_weight=da.from_array(w, chunks=40_000),  # rechunked like x
         epochs=3000,
     )
+    narrow = polyfit.dask.fit(
+        da.from_array(x, chunks=13_000),
+        da.from_array(y, chunks=13_000),
+        4,
+        sample_weight=da.from_array(w, chunks=13_000),
+        epochs=3000,
+        split_every=2,
+    )
+    assert narrow.coef.tobytes() == result.coef.tobytes()  # the tree does not matter
     repeated = polyfit.fit(x_repeated, y_repeated, 4, method="moments", epochs=3000)
     in_memory = polyfit.fit(x, y, 4, sample_weight=w, method="moments", epochs=3000)
     for expected in (repeated, in_memory):

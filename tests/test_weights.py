@@ -132,6 +132,21 @@ def test_reference_uses_the_tutorials_expressions_with_weights():
     np.testing.assert_allclose(result.coef, init - 1e-3 * gradient, rtol=1e-13)
 
 
+def test_reference_drops_samples_of_weight_zero():
+    """Even where their squares overflow: dropped, not multiplied by 0 (NaN)."""
+    x, y, w, _, _ = weighted_data(n=300)
+    all_x, all_y = np.concatenate([x, [1e200]]), np.concatenate([y, [0.0]])
+    all_w = np.concatenate([w, [0.0]])
+    result = polyfit.reference.fit(all_x, all_y, 3, sample_weight=all_w, seed=0, epochs=300)
+    kept = w > 0
+    expected = polyfit.reference.fit(x[kept], y[kept], 3, sample_weight=w[kept], seed=0,
+                                     epochs=300)  # fmt: skip
+    assert_same_bits(result, expected)
+    compiled = polyfit.fit(all_x, all_y, 3, sample_weight=all_w, seed=0, epochs=300, lr=1e-6,
+                           scale=False)  # fmt: skip
+    assert_same_result(compiled, expected, rtol=1e-9)
+
+
 def numpy_weighted_fit(x, y, w, degree):
     """numpy's weighted least squares (w multiplies the residual: sqrt(weights))
     and its loss sum w r^2."""
@@ -359,6 +374,7 @@ def _layouts():
         "big-endian": base.astype(">f8"),
         "fortran-column": np.asfortranarray(base.reshape(-1, 1))[:, 0],
         "list": base.tolist(),
+        "unaligned": np.frombuffer(b"\0" + base.tobytes(), dtype=np.float64, offset=1),
     }
 
 
