@@ -160,13 +160,37 @@ class Moments:
         chunk with x outside the domain raises ValueError naming the first such
         sample, and nothing is added.
 
+        Parameters
+        ----------
+        x, y : array_like, shape (n,)
+            The chunk, as `polyfit.fit` takes data (n >= 1, finite).
         sample_weight : array_like, shape (n,), optional
             Weights >= 0, finite, as in `polyfit.fit`: each sample adds w u^k,
             w u^k y and w y^2.  A sample of weight 0 is dropped: it adds
             nothing, is not counted, and need not lie in the domain (its x and
             y must still be finite).  A chunk may have all weights 0; a fit
-            needs some nonzero weight.  Bad weights raise ValueError or
-            TypeError naming `sample_weight`, and nothing is added.
+            needs some nonzero weight.  Default: every weight 1.
+        threads : int, optional
+            Threads for the pass; default as `polyfit.fit`'s.
+
+        Returns
+        -------
+        Moments
+            self, with the chunk added.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For bad data or weights (naming `x`, `y` or `sample_weight`), or x
+            of nonzero weight outside the domain; nothing is added.
+
+        Examples
+        --------
+        >>> import numpy as np, polyfit
+        >>> stats = polyfit.Moments(1, domain=(0, 2))
+        >>> stats = stats.update([0.0, 1.0, 2.0], [1.0, 3.0, 5.0], sample_weight=[1, 0, 2])
+        >>> stats.count, float(stats.stats[0])  # samples of nonzero weight; total weight
+        (2, 3.0)
         """
         threads = _validation.as_threads(threads)
         x_array, y_array = _validation.samples(x, y, keep_float32=True)

@@ -59,10 +59,12 @@ def fit(
     Examples
     --------
     >>> import numpy as np, polyfit.reference
-    >>> x = np.linspace(-np.pi, np.pi, 2000)
-    >>> twice = polyfit.reference.fit(x, np.sin(x), 3, sample_weight=np.full(x.size, 2.0), seed=0)
-    >>> once = polyfit.reference.fit(np.repeat(x, 2), np.repeat(np.sin(x), 2), 3, seed=0)
-    >>> bool(np.allclose(twice.coef, once.coef, rtol=1e-12))
+    >>> x = np.linspace(-np.pi, np.pi, 1000)
+    >>> doubled = np.full(x.size, 2.0)  # a weight of 2: each sample twice
+    >>> twice = polyfit.reference.fit(x, np.sin(x), 3, sample_weight=doubled, epochs=200, seed=0)
+    >>> copies = polyfit.reference.fit(np.repeat(x, 2), np.repeat(np.sin(x), 2), 3, epochs=200,
+    ...                                seed=0)
+    >>> bool(np.allclose(twice.coef, copies.coef, rtol=1e-12, atol=0))
     True
     """
     settings = _validation.settings(degree, lr, epochs, log_every, callback)
