@@ -207,7 +207,9 @@ def weighted_data(
     copied); where some lie outside it (their powers, unbounded, could reach
     infinity, and 0 * inf is NaN) the samples of nonzero weight are copied out.
     The range is read in one compiled pass, and once more over the samples of
-    nonzero weight if some weight is 0 (a ValueError names a NaN or inf in x).
+    nonzero weight if some weight is 0 (a ValueError names a NaN or inf in x,
+    and in y where samples are dropped: data must be finite whatever their
+    weight).
     """
     lo, hi = data_range(x)
     if weights is None or weights.smallest > 0.0:
@@ -217,6 +219,7 @@ def weighted_data(
     kept_hi = float(np.max(x, where=kept, initial=-math.inf))
     if (kept_lo, kept_hi) == (lo, hi):
         return x, y, weights.values, (lo, hi)
+    _validation.require_finite(y, "y", _kernels.first_nonfinite(y))  # dropped y too
     return x[kept], y[kept], weights.values[kept], (kept_lo, kept_hi)
 
 

@@ -240,6 +240,20 @@ def test_zero_weights_outside_the_range_are_dropped_too(method, scale):
     assert_same_result(weighted, dropped)
 
 
+@pytest.mark.parametrize("where", ["inside", "outside"])
+def test_data_of_weight_zero_must_still_be_finite(where):
+    x = np.array([0.0, 1.0, 2.0, 3.0, 0.5 if where == "inside" else 9.0])
+    y = np.array([1.0, 2.0, 0.5, 4.0, np.nan])
+    w = np.array([1.0, 2.0, 1.0, 1.0, 0.0])
+    for method in ("exact", "moments"):
+        with pytest.raises(ValueError, match=r"y must be finite; y\[4\] is nan"):
+            polyfit.fit(x, y, 2, sample_weight=w, method=method)
+    with pytest.raises(ValueError, match=r"y must be finite; y\[4\] is nan"):
+        polyfit.Moments(2, domain=(0.0, 3.0)).update(x, y, sample_weight=w)
+    with pytest.raises(ValueError, match=r"x must be finite; x\[4\] is inf"):
+        polyfit.fit(np.where(np.isnan(y), np.inf, x), np.nan_to_num(y), 2, sample_weight=w)
+
+
 def test_moments_drop_samples_of_weight_zero_even_outside_the_domain():
     x, y, _, _, _ = weighted_data(n=500, seed=4)
     all_x, all_y = np.concatenate([x, [-50.0, 1e300]]), np.concatenate([y, [1e9, 2.0]])
