@@ -150,6 +150,7 @@ def check_rank(
     count: int,
     distinct: Callable[[], int] | None,
     scale: bool,
+    weighted: bool = False,
 ) -> bool:
     """Warn (RankWarning) when there are fewer distinct x than degree + 1.
 
@@ -158,6 +159,11 @@ def check_rank(
     x, and distinct() counts the distinct x of data in memory; for statistics
     alone (distinct None) the count is known only when x is constant or the
     samples are too few.  Returns whether it warned.
+
+    weighted: the fit has sample weights.  A sample of weight 0 adds nothing
+    to G and counts nowhere: distinct() counts the distinct x of nonzero
+    weight, `count` is at least the number of samples of nonzero weight, and
+    x's range is theirs.
     """
     degree = diagnosis.degree
     if degree == 0 or (count >= degree + 1 and diagnosis.best.rank >= degree + 1):
@@ -174,16 +180,18 @@ def check_rank(
     if found >= degree + 1:
         return False
     if found == 1:
+        samples = "samples of nonzero sample_weight" if weighted else "samples"
         problem = (
-            f"x is constant (all {count} samples have x = {lo:g}): a polynomial of degree "
+            f"x is constant (all {count} {samples} have x = {lo:g}): a polynomial of degree "
             f"{degree} is not determined by its value at one x"
             + (", and scale=True has no range to map onto [-1, 1]" if scale else "")
         )
     else:
         bound = "" if distinct is not None else "at most "
+        which = " of nonzero sample_weight" if weighted else ""
         problem = (
-            f"{bound}{found} distinct x for degree {degree}: infinitely many polynomials of "
-            f"degree {degree} fit these data equally well"
+            f"{bound}{found} distinct x{which} for degree {degree}: infinitely many "
+            f"polynomials of degree {degree} fit these data equally well"
         )
     problem += "; the fit returns one of them"
     _warn(RankWarning(problem, diagnosis.face.restrict({"degree": found - 1})))

@@ -130,26 +130,53 @@ def _progress_bar(total: int, done: int) -> Any:
 
 
 def statistics(
-    x: np.ndarray, y: np.ndarray, degree: int, window: Window, threads: int, poll: bool
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    degree: int,
+    window: Window,
+    threads: int,
+    poll: bool,
 ) -> np.ndarray:
-    """The power sums of (x, y) in the window's variable, in one compiled pass;
-    a non-finite sum is traced to its cause: bad data, powers of x beyond
-    float64 (the degree and x's range), or squares of y beyond it."""
+    """The power sums of (x, y) in the window's variable, weighted by `weights`
+    (None: all 1), in one compiled pass; a non-finite sum is traced to its
+    cause: bad data, weights beyond float64, powers of x beyond float64 (the
+    degree and x's range), or squares of y beyond it."""
     stats = np.empty(_stats.width(degree))
-    _kernels.moments(x, y, None, degree, window.shift, window.factor, stats, threads, poll)
-    return checked_statistics(x, y, stats, degree, window)
+    _kernels.moments(x, y, weights, degree, window.shift, window.factor, stats, threads, poll)
+    return checked_statistics(x, y, weights, stats, degree, window)
 
 
 def checked_statistics(
-    x: np.ndarray, y: np.ndarray, stats: np.ndarray, degree: int, window: Window
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    stats: np.ndarray,
+    degree: int,
+    window: Window,
 ) -> np.ndarray:
     """stats, or the ValueError that names why a sum is not finite."""
     if not np.isfinite(stats).all():
         require_finite_data(x, y)
-        if np.isfinite(stats[: 2 * degree + 1]).all():
+        powers_finite = bool(np.isfinite(stats[: 2 * degree + 1]).all())
+        # scaled, |u| <= 1 and sum w u^k <= sum w: only the weights can overflow
+        if (
+            weights is not None
+            and not powers_finite
+            and (window.scaling or not math.isfinite(stats[0]))
+        ):
+            with np.errstate(over="ignore"):
+                total = float(np.sum(weights))
             raise ValueError(
-                f"the sums of y**2 or x**k * y (k <= {degree}) overflow float64 (|y| up to "
-                f"{float(np.max(np.abs(y))):g}): divide y by a constant first"
+                f"the weighted power sums overflow float64 (sample_weight adds up to "
+                f"{total:g}): divide sample_weight by a constant first (the fit does not change)"
+            )
+        if powers_finite:
+            weighted = " (weighted)" if weights is not None else ""
+            divide = "y (or sample_weight)" if weights is not None else "y"
+            raise ValueError(
+                f"the sums{weighted} of y**2 or x**k * y (k <= {degree}) overflow float64 "
+                f"(|y| up to {float(np.max(np.abs(y))):g}): divide {divide} by a constant first"
             )
         scaled = " (scaled)" if window.scaling else ""
         raise ValueError(
@@ -167,6 +194,33 @@ def data_range(x: np.ndarray) -> tuple[float, float]:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
     return lo, hi
+
+
+def weighted_data(
+    x: np.ndarray, y: np.ndarray, weights: _validation.Weights | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[float, float]]:
+    """(x, y, weights for the kernel, x's range) with samples of weight 0 dropped.
+
+    A sample of weight 0 counts nowhere: not in the sums, and not in x's range
+    (the domain scale=True maps onto [-1, 1]).  The kernel adds it in place as
+    exact zeros where it lies within the range of the others (the data are not
+    copied); where some lie outside it (their powers, unbounded, could reach
+    infinity, and 0 * inf is NaN) the samples of nonzero weight are copied out.
+    The range is read in one compiled pass, and once more over the samples of
+    nonzero weight if some weight is 0 (a ValueError names a NaN or inf in x,
+    and in y where samples are dropped: data must be finite whatever their
+    weight).
+    """
+    lo, hi = data_range(x)
+    if weights is None or weights.smallest > 0.0:
+        return x, y, None if weights is None else weights.values, (lo, hi)
+    kept = weights.values > 0.0
+    kept_lo = float(np.min(x, where=kept, initial=math.inf))
+    kept_hi = float(np.max(x, where=kept, initial=-math.inf))
+    if (kept_lo, kept_hi) == (lo, hi):
+        return x, y, weights.values, (lo, hi)
+    _validation.require_finite(y, "y", _kernels.first_nonfinite(y))  # dropped y too
+    return x[kept], y[kept], weights.values[kept], (kept_lo, kept_hi)
 
 
 def describe_range(lo: float, hi: float, window: Window) -> str:
@@ -224,12 +278,14 @@ def fit_statistics(
     count: int,
     x_range: tuple[float, float],
     describe: str,
+    weighted: bool = False,
 ) -> FitResult:
     """Gradient descent on statistics alone (Moments.fit, fit_stream, dask), with
     the checks around it.  stats: what training runs on, in the window's
     variable; scaled_stats: the same data's statistics in a variable with x's
     range on [-1, 1] (stats themselves when the window is such a variable),
-    for the optimum."""
+    for the optimum; count: the samples of nonzero weight; weighted: whether
+    the statistics are weighted (for the messages)."""
     degree = settings.degree
     scaled = window.scaling
     best = _stats.optimum(scaled_stats, degree)
@@ -246,7 +302,7 @@ def fit_statistics(
         window=(window.shift, window.factor),
         describe=describe,
     )
-    if not _checks.check_rank(diagnosis, count, None, scale=False):
+    if not _checks.check_rank(diagnosis, count, None, scale=False, weighted=weighted):
         _checks.check_conditioning(diagnosis, "moments")
     lr = _stats.auto_lr(train_eigen) if settings.lr == "auto" else float(settings.lr)
     coef = start.copy()
@@ -300,6 +356,7 @@ def fit(
     y: ArrayLike,
     degree: int = 3,
     *,
+    sample_weight: ArrayLike | None = None,
     lr: float | str = "auto",
     epochs: int = 2000,
     init: ArrayLike | None = None,
@@ -332,9 +389,17 @@ def fit(
         everything else is used as float64.  Never modified.
     degree : int, default 3
         Degree d >= 0 of the polynomial.
+    sample_weight : array_like, shape (n,), optional
+        Weights w_i >= 0, finite, not all 0 (scikit-learn's meaning): the loss
+        is sum w_i (p(x_i) - y_i)^2, so a weight of 2 counts a sample twice and
+        a weight of 0 drops it: from the loss, the gradient, `optimal_loss`,
+        the distinct x that determine the polynomial and x's range (the domain
+        ``scale=True`` maps onto [-1, 1]); its x and y must still be finite.
+        Any real dtype, used as float64; never modified.  Default: every
+        weight 1 (weights that are all 1 give the unweighted fit, bit for bit).
     lr : float or "auto", default "auto"
         Learning rate, finite and > 0.  "auto" takes 1 / (2 lambda_max(G)),
-        G_jk = sum u^(j+k) of the training variable u (x, or the scaled x), the
+        G_jk = sum w u^(j+k) of the training variable u (x, or the scaled x), the
         step with which every epoch lowers the loss; `FitResult.lr` reports it.
     epochs : int, default 2000
         Number of epochs, >= 0.
@@ -411,8 +476,8 @@ def fit(
         cannot get near the optimum (both methods).  The remedy is
         ``scale=True``, or a lower degree.
     RankWarning
-        When there are fewer distinct x than degree + 1 (for example constant
-        x): the least-squares polynomial is not unique.
+        When there are fewer distinct x (of nonzero weight) than degree + 1
+        (for example constant x): the least-squares polynomial is not unique.
 
     See Also
     --------
@@ -422,13 +487,19 @@ def fit(
 
     Notes
     -----
-    Epoch t computes, with the current coefficients c,
+    Epoch t computes, with the current coefficients c (and w_i = 1 without
+    `sample_weight`),
 
     .. math::
 
-        L_t = \sum_i (p(x_i) - y_i)^2, \qquad
-        g_k = \sum_i 2 (p(x_i) - y_i) x_i^k, \qquad
+        L_t = \sum_i w_i (p(x_i) - y_i)^2, \qquad
+        g_k = \sum_i 2 w_i (p(x_i) - y_i) x_i^k, \qquad
         c_k \leftarrow c_k - \mathrm{lr} \, g_k .
+
+    The power sums are weighted alike (S_k = sum w u^k, T_k = sum w u^k y,
+    sum w y^2), so ``lr="auto"``, `optimal_loss` and the warnings are those of
+    the weighted problem: integer weights give the fit of the data with each
+    sample repeated that many times.
 
     With method="moments", L_t = c.G c - 2 c.T + sum y^2 is a difference of
     large terms when the fit is close (L_t much smaller than sum y^2): its
@@ -451,6 +522,9 @@ def fit(
     >>> traced = polyfit.fit(tutorial, np.sin(tutorial), 3, lr=1e-6, scale=False, seed=0)
     >>> traced.losses.shape
     (2000,)
+    >>> weighted = polyfit.fit(x, y, 3, sample_weight=np.where(x < 5, 1.0, 3.0))
+    >>> bool(weighted.loss <= 1.01 * weighted.optimal_loss)
+    True
     """
     settings = _validation.settings(
         degree,
@@ -471,6 +545,7 @@ def fit(
     scale = _validation.as_bool(scale, "scale")
     threads = _validation.as_threads(threads)
     x, y = _validation.samples(x, y, keep_float32=True)
+    checked_weights = _validation.sample_weights(sample_weight, x.shape[0])
     start = _validation.initial_coef(init, seed, settings.degree)
     nthreads = resolve_threads(threads, x.shape[0])
     poll = poll_signals()
@@ -483,10 +558,16 @@ def fit(
     # second pass in the scaled variable instead, as remedies do (computed only
     # when a message needs them).  The range of x is read for scale=True (which
     # finds NaN and inf in x), else only when a message or a check needs it.
+    # Weights of 0 drop their samples: from the range too, which is then read here.
     window = Window.identity()
     x_range: tuple[float, float] | None = None
+    weights: np.ndarray | None = None
+    if checked_weights is not None and checked_weights.smallest == 0.0:
+        x, y, weights, x_range = weighted_data(x, y, checked_weights)
+    elif checked_weights is not None:
+        weights = checked_weights.values
     if scale:
-        x_range = data_range(x)
+        x_range = data_range(x) if x_range is None else x_range
         window = Window.of(*x_range)
 
     def diagnosis_range() -> tuple[float, float]:
@@ -494,7 +575,7 @@ def fit(
 
     def scaled_optimum() -> Optimum:
         scaled = Window.of(*diagnosis_range())
-        return _stats.optimum(statistics(x, y, degree, scaled, nthreads, poll), degree)
+        return _stats.optimum(statistics(x, y, weights, degree, scaled, nthreads, poll), degree)
 
     def diagnose(stats: np.ndarray | None) -> Diagnosis:
         """The checks before training (rank, conditioning) on the training
@@ -524,7 +605,11 @@ def fit(
             (window.shift, window.factor),
         )
         if not _checks.check_rank(
-            diagnosis, x.shape[0], lambda: distinct_at_least(x, degree + 1), scale
+            diagnosis,
+            x.shape[0],
+            lambda: distinct_at_least(x if weights is None else x[weights > 0.0], degree + 1),
+            scale,
+            weighted=weights is not None,
         ):
             _checks.check_conditioning(diagnosis, method)
         return diagnosis
@@ -534,7 +619,9 @@ def fit(
         None if they overflow float64 while the data are finite."""
         if sums is None:
             sums = np.empty(_stats.width(degree))
-            _kernels.moments(x, y, None, degree, window.shift, window.factor, sums, nthreads, poll)
+            _kernels.moments(
+                x, y, weights, degree, window.shift, window.factor, sums, nthreads, poll
+            )
         if np.isfinite(sums).all():
             return sums
         require_finite_data(x, y)
@@ -543,7 +630,7 @@ def fit(
     stats: np.ndarray | None = None
     diagnosis: Diagnosis | None = None
     if scale or method == "moments" or settings.lr == "auto":
-        stats = statistics(x, y, degree, window, nthreads, poll)
+        stats = statistics(x, y, weights, degree, window, nthreads, poll)
         diagnosis = diagnose(stats)
     auto = settings.lr == "auto"
     lr = _stats.auto_lr(diagnosis.train_eigen) if diagnosis and auto else float(settings.lr)
@@ -566,7 +653,7 @@ def fit(
             return _kernels.run_epochs(
                 data_x,
                 data_y,
-                None,
+                weights,
                 coef,
                 losses,
                 lr,
@@ -594,7 +681,7 @@ def fit(
         _kernels.final_pass(
             data_x,
             data_y,
-            None,
+            weights,
             shift,
             factor,
             coef,

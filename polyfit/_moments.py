@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import itertools
 import math
 import os
 import re
@@ -70,8 +72,9 @@ def _as_domain(domain: object, owner: str) -> tuple[float, float] | None:
 class Moments:
     """The sufficient statistics of squared loss for a polynomial of `degree`.
 
-    For a fit y ~ p(u) of degree d they are the power sums S_k = sum u^k
-    (k <= 2d), T_k = sum u^k y (k <= d) and sum y^2, with u the scaled
+    For a fit y ~ p(u) of degree d they are the power sums S_k = sum w u^k
+    (k <= 2d), T_k = sum w u^k y (k <= d) and sum w y^2 (w the sample weights,
+    1 unless `update` is given some), with u the scaled
     u = (x - mid) / half that maps `domain` = [lo, hi] onto [-1, 1] (what
     ``fit(..., scale=True)`` trains in), or u = x with ``domain=None``.  Each
     `update` adds a chunk in one compiled pass; ``a + b`` (or ``a.merge(b)``)
@@ -103,9 +106,14 @@ class Moments:
     degree : int
     domain : (float, float) or None
     count : int
-        Samples added.
+        Samples added (those of weight 0 are dropped: not counted).
     x_range : (float, float) or None
-        The smallest and largest x added (None before the first chunk).
+        The smallest and largest x added, of nonzero weight (None before the
+        first such sample).
+    weighted : bool
+        Whether a chunk came with weights other than 1: S_0 is then the total
+        weight, not `count`.  (``==`` compares the statistics, count and
+        x_range, not this flag: weights of 1 are no weights.)
 
     Raises
     ------
@@ -135,20 +143,67 @@ class Moments:
         self._window = Window.identity() if self.domain is None else Window.of(*self.domain)
         self.count = 0
         self.x_range: tuple[float, float] | None = None
+        self.weighted = False
         self._sums = [Fraction(0)] * _stats.width(self.degree)
 
-    def update(self, x: ArrayLike, y: ArrayLike, *, threads: int | None = None) -> Moments:
+    def update(
+        self,
+        x: ArrayLike,
+        y: ArrayLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        threads: int | None = None,
+    ) -> Moments:
         """Add the chunk (x, y) in one compiled pass; returns self.
 
-        x's minimum and maximum are read first (one numpy pass over x): a chunk
-        with x outside the domain raises ValueError naming the first such
+        x's minimum and maximum are read first (one compiled pass over x): a
+        chunk with x outside the domain raises ValueError naming the first such
         sample, and nothing is added.
+
+        Parameters
+        ----------
+        x, y : array_like, shape (n,)
+            The chunk, as `polyfit.fit` takes data (n >= 1, finite).
+        sample_weight : array_like, shape (n,), optional
+            Weights >= 0, finite, as in `polyfit.fit`: each sample adds w u^k,
+            w u^k y and w y^2.  A sample of weight 0 is dropped: it adds
+            nothing, is not counted, and need not lie in the domain (its x and
+            y must still be finite).  A chunk may have all weights 0; a fit
+            needs some nonzero weight.  Default: every weight 1.
+        threads : int, optional
+            Threads for the pass; default as `polyfit.fit`'s.
+
+        Returns
+        -------
+        Moments
+            self, with the chunk added.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For bad data or weights (naming `x`, `y` or `sample_weight`), or x
+            of nonzero weight outside the domain; nothing is added.
+
+        Examples
+        --------
+        >>> import numpy as np, polyfit
+        >>> stats = polyfit.Moments(1, domain=(0, 2))
+        >>> stats = stats.update([0.0, 1.0, 2.0], [1.0, 3.0, 5.0], sample_weight=[1, 0, 2])
+        >>> stats.count, float(stats.stats[0])  # samples of nonzero weight; total weight
+        (2, 3.0)
         """
         threads = _validation.as_threads(threads)
         x_array, y_array = _validation.samples(x, y, keep_float32=True)
-        lo, hi = _fit.data_range(x_array)
+        weights = _validation.sample_weights(sample_weight, x_array.shape[0], allow_all_zero=True)
+        if weights is not None and weights.largest == 0.0:  # nothing to add
+            _fit.require_finite_data(x_array, y_array)
+            self.weighted = True
+            return self
+        data_x, data_y, values, (lo, hi) = _fit.weighted_data(x_array, y_array, weights)
         if self.domain is not None and not (self.domain[0] <= lo and hi <= self.domain[1]):
             outside = (x_array < self.domain[0]) | (x_array > self.domain[1])
+            if weights is not None:
+                outside &= weights.values > 0.0
             index = int(np.flatnonzero(outside)[0])
             raise ValueError(
                 f"x[{index}] = {float(x_array[index])!r} is outside the domain "
@@ -156,16 +211,21 @@ class Moments:
                 f"[{lo:g}, {hi:g}]); the domain must cover every chunk. The chunk was not added."
             )
         chunk = _fit.statistics(
-            x_array,
-            y_array,
+            data_x,
+            data_y,
+            values,
             self.degree,
             self._window,
-            _fit.resolve_threads(threads, x_array.shape[0]),
+            _fit.resolve_threads(threads, data_x.shape[0]),
             _fit.poll_signals(),
         )
         added = [Fraction(float(v)) for v in chunk]
         self._sums = [total + v for total, v in zip(self._sums, added, strict=True)]
-        self.count += int(x_array.shape[0])
+        if values is None:
+            self.count += int(data_x.shape[0])
+        else:
+            self.count += int(np.count_nonzero(values))
+            self.weighted = True
         self.x_range = _union(self.x_range, (lo, hi))
         return self
 
@@ -182,6 +242,7 @@ class Moments:
         merged._sums = [a + b for a, b in zip(self._sums, other._sums, strict=True)]
         merged.count = self.count + other.count
         merged.x_range = _union(self.x_range, other.x_range)
+        merged.weighted = self.weighted or other.weighted
         return merged
 
     def __add__(self, other: Moments) -> Moments:
@@ -208,7 +269,7 @@ class Moments:
     def __repr__(self) -> str:
         return (
             f"Moments(degree={self.degree}, domain={self.domain}, count={self.count}, "
-            f"x_range={self.x_range})"
+            f"x_range={self.x_range}" + (", weighted=True)" if self.weighted else ")")
         )
 
     @property
@@ -231,6 +292,7 @@ class Moments:
             count=np.int64(self.count),
             x_range=np.array(self.x_range if self.x_range is not None else [], dtype=np.float64),
             sums=np.array([str(v) for v in self._sums]),
+            weighted=np.bool_(self.weighted),
         )
 
     @classmethod
@@ -242,8 +304,10 @@ class Moments:
         is parsed, so a file loads in time and memory bounded by the largest
         valid file (degree 1000) or is refused.  The totals must be exact
         binary fractions of the size float64 sums can have, the first (the
-        count of samples as a sum) must equal `count`, and `x_range` must lie
-        in `domain`.
+        count of samples as a sum, or their total weight) must equal `count`
+        (weighted: be positive exactly when `count` is), and `x_range` must lie
+        in `domain`.  A file without the field 'weighted' (written before
+        weights existed) holds unweighted statistics.
         """
         fields = _read_fields(path)
         degree = fields["degree"]
@@ -251,6 +315,7 @@ class Moments:
         x_range = fields["x_range"]
         count = fields["count"]
         sums = fields["sums"]
+        weighted = fields["weighted"]
         try:
             loaded = cls(degree, (domain[0], domain[1]) if domain else None)
         except (TypeError, ValueError) as exc:
@@ -263,14 +328,21 @@ class Moments:
             and not (loaded.domain[0] <= x_range[0] and x_range[1] <= loaded.domain[1])
         ):
             raise ValueError(f"{path}: field 'x_range' {x_range} is outside the domain")
-        if sums[0] != count:
+        if not weighted and sums[0] != count:
             raise ValueError(
                 f"{path}: field 'sums' does not match field 'count': its first total (the "
                 f"number of samples) is {sums[0]}, count is {count}"
             )
+        if weighted and (sums[0] < 0 or (sums[0] == 0) != (count == 0)):
+            raise ValueError(
+                f"{path}: field 'sums' does not match field 'count': its first total (the "
+                f"total weight) is {float(sums[0]):g}, which must be > 0 exactly when count "
+                f"({count}) is"
+            )
         if count == 0 and any(sums):
             raise ValueError(f"{path}: field 'sums' has non-zero totals for count 0")
         loaded._sums, loaded.count, loaded.x_range = sums, count, x_range
+        loaded.weighted = weighted
         return loaded
 
     def fit(
@@ -339,6 +411,11 @@ class Moments:
     ) -> FitResult:
         """`fit`, with remedies named as the arguments of `face` (the caller)."""
         if self.count == 0 or self.x_range is None:
+            if self.weighted:
+                raise ValueError(
+                    "sample_weight must not be all zero: every sample added to these Moments "
+                    "has weight 0, so no sample counts"
+                )
             raise ValueError("Moments holds no data: update it with at least one sample")
         settings = _validation.settings(
             self.degree,
@@ -375,6 +452,7 @@ class Moments:
             count=self.count,
             x_range=self.x_range,
             describe=describe,
+            weighted=self.weighted,
         )
 
 
@@ -389,7 +467,7 @@ def _union(
 
 
 def fit_stream(
-    chunks: Iterable[tuple[ArrayLike, ArrayLike]],
+    chunks: Iterable[tuple[ArrayLike, ArrayLike] | tuple[ArrayLike, ArrayLike, ArrayLike | None]],
     degree: int = 3,
     *,
     domain: tuple[float, float] | None = REQUIRED,
@@ -398,14 +476,17 @@ def fit_stream(
 ) -> FitResult:
     """Fit data that arrive as an iterable of (x, y) chunks, in O(chunk) memory.
 
-    Each chunk is read once into ``Moments(degree, domain)``; training then
+    Each chunk is read once into ``Moments(degree, domain)`` (an (x, y, w)
+    chunk with its sample weights: ``update(x, y, sample_weight=w)``); training then
     runs on the statistics (``method="moments"``).  `fit_options` are those of
     `Moments.fit` (lr, epochs, init, seed, log_every, callback, tol, optimizer
     and its hyper-parameters), with its defaults (``lr="auto"``, a zero start).
 
     Parameters
     ----------
-    chunks : iterable of (x, y) pairs
+    chunks : iterable of (x, y) or (x, y, sample_weight) tuples
+        A chunk's sample_weight is as in `polyfit.fit` (None: every weight 1);
+        a chunk may have all weights 0, though not every chunk.
     degree : int, default 3
     domain : (float, float) or None
         Required, as for `Moments`: (lo, hi) covering x in every chunk (x is
@@ -432,11 +513,17 @@ def fit_stream(
     domain = _as_domain(domain, "fit_stream")
     moments = Moments(degree, domain)
     for item in chunks:
-        try:
-            x, y = item
-        except (TypeError, ValueError):
-            raise TypeError("chunks must yield (x, y) pairs") from None
-        moments.update(x, y, threads=threads)
+        parts: tuple[Any, ...] = ()
+        if not (isinstance(item, np.ndarray) and item.ndim != 2):  # rows of a 2-D array
+            with contextlib.suppress(TypeError):  # not iterable: no parts
+                parts = tuple(itertools.islice(item, 4))
+        if len(parts) not in (2, 3):
+            raise TypeError(
+                "chunks must yield (x, y) pairs or (x, y, sample_weight) triples, got "
+                f"{type(item).__name__} {str(item)[:40]}"
+            )
+        weight = parts[2] if len(parts) == 3 else None
+        moments.update(parts[0], parts[1], sample_weight=weight, threads=threads)
     keys = frozenset({"degree", "lr", "epochs", "tol", "optimizer", "domain"})
     x_range = moments.x_range
     rescale = {"domain": x_range} if x_range is not None and x_range[0] < x_range[1] else None
@@ -454,7 +541,7 @@ MAX_DENOMINATOR_BITS = 1075
 MAX_TOTAL_CHARS = 1 + 651 + 1 + 324  # sign, numerator and denominator digits, '/'
 _TOTAL = re.compile(r"(-?[0-9]{1,651})(?:/([0-9]{1,324}))?")
 MAX_HEADER = 10_000  # bytes of a .npy header (numpy writes < 200 for these fields)
-FIELDS = ("degree", "domain", "count", "x_range", "sums")
+FIELDS = ("degree", "domain", "count", "x_range", "sums")  # required; "weighted" optional
 
 
 def _npy_header(member: IO[bytes], where: str) -> tuple[np.dtype[Any], tuple[int, ...]]:
@@ -529,6 +616,10 @@ def _pair(archive: zipfile.ZipFile, name: str, where: str) -> tuple[float, float
     return lo, hi
 
 
+def _flag(archive: zipfile.ZipFile, where: str) -> bool:
+    return bool(_read_array(archive, "weighted", where, "b", lambda s: s == (), 1)[()])
+
+
 def _total(text: str, where: str) -> Fraction:
     match = _TOTAL.fullmatch(text)
     if match is None:
@@ -573,6 +664,7 @@ def _read_fields(path: str | os.PathLike[str]) -> dict[str, Any]:
                 "domain": _pair(archive, "domain", where + "'domain'"),
                 "x_range": _pair(archive, "x_range", where + "'x_range'"),
                 "sums": [_total(str(t), f"{where}'sums'[{k}]") for k, t in enumerate(texts)],
+                "weighted": "weighted.npy" in names and _flag(archive, where + "'weighted'"),
             }
         except (
             zipfile.BadZipFile,

@@ -1,5 +1,5 @@
-"""x and y from a data file, for the command line: a text table (CSV and the
-like), a .npy file of columns or a .npz file of arrays.
+"""x and y (and weights) from a data file, for the command line: a text table
+(CSV and the like), a .npy file of columns or a .npz file of arrays.
 
 A text table is read by numpy's compiled loader (`numpy.loadtxt`, a C parser
 since numpy 1.23).  A line-by-line reader in Python takes over only for a block
@@ -22,12 +22,14 @@ Rules for a text table
   dropped from it (numpy.savetxt writes '# x,y').
 - Every line has as many fields as the header (or the first line); the x and y
   fields are finite numbers with a decimal point ('1.5', '-2e-3', 'inf' and
-  'nan' are numbers, but not finite).  Other columns may hold anything.
+  'nan' are numbers, but not finite).  So is the weight field, if a weight
+  column is asked for, and it is >= 0 (not every weight 0).  Other columns may
+  hold anything.
 
 Bounds for untrusted files
 --------------------------
-Memory: the x and y arrays (16 bytes a row, briefly twice while they are put
-together), plus about 1 MiB blocks of text; time: linear in the bytes read,
+Memory: the x and y arrays (16 bytes a row, 24 with weights, briefly twice
+while they are put together), plus about 1 MiB blocks of text; time: linear in the bytes read,
 and reading stops at the first bad line.  A line longer than MAX_LINE_BYTES, a
 NUL byte (a binary file), UTF-16 text, or more than MAX_COLUMNS fields on the
 first line are errors.  A .npy file is mapped, not read, until its shape and
@@ -68,13 +70,17 @@ class DataError(ValueError):
     """Bad data: the message (one line) names the file, and the line and column."""
 
 
+Columns = tuple[np.ndarray, ...]  # x, y and, if asked for, the weights
+
+
 def describe_separator(separator: str) -> str:
     return {"\t": "tab", WHITESPACE: "whitespace"}.get(separator, repr(separator))
 
 
 @dataclass(frozen=True)
 class Table:
-    """The x and y columns of a data file, and where they came from."""
+    """The x and y columns of a data file (and the weights, if asked for), and
+    where they came from."""
 
     x: np.ndarray
     y: np.ndarray
@@ -84,6 +90,8 @@ class Table:
     y_column: str
     separator: str | None = None  # text only: ',', ';', '\t' or WHITESPACE
     header: tuple[str, ...] | None = None
+    w: np.ndarray | None = None  # the weights, >= 0, not all 0 (--weight)
+    weight_column: str | None = None
 
     @property
     def rows(self) -> int:
@@ -261,7 +269,8 @@ def _plain_file(path: str, header_lines: int) -> bool:
 
 @dataclass(frozen=True)
 class _Layout:
-    """What the first lines say: separator, header, columns, and the two wanted."""
+    """What the first lines say: separator, header, columns, and the two (or
+    three, with weights) wanted."""
 
     name: str
     separator: str
@@ -272,19 +281,27 @@ class _Layout:
     columns: int
     x_index: int
     y_index: int
+    w_index: int | None = None  # the weights' column (--weight), if any
+
+    @property
+    def indices(self) -> tuple[int, ...]:
+        """The columns read, in the order x, y[, weight]."""
+        weight = () if self.w_index is None else (self.w_index,)
+        return (self.x_index, self.y_index, *weight)
 
     def label(self, index: int) -> str:
+        flag = ", --weight" if index == self.w_index else ""
         if self.header is not None and index < len(self.header) and self.header[index]:
-            return f"column {self.header[index]!r} (index {index})"
-        return f"column index {index}"
+            return f"column {self.header[index]!r} (index {index}{flag})"
+        return f"column index {index}" + (" (--weight)" if flag else "")
 
     def separator_note(self) -> str:
         how = "guessed from the first lines; --delimiter sets it" if self.sniffed else "as given"
         return f"separator {describe_separator(self.separator)}, {how}"
 
     def loadtxt_options(self) -> dict[str, object]:
-        used = sorted({self.x_index, self.y_index})
-        if len(used) == self.columns:  # every column is x or y: a 2-D float array
+        used = sorted(set(self.indices))
+        if len(used) == self.columns:  # every column is read: a 2-D float array
             dtype: object = np.float64
             ndmin = 2
         else:  # the other columns may hold anything: zero-width strings cost nothing
@@ -300,22 +317,30 @@ class _Layout:
             "ndmin": ndmin,
         }
 
-    def pick(self, table: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """x and y (contiguous copies) from what loadtxt returned; None if it
-        does not have the expected columns or holds a non-finite value."""
+    def pick(self, table: np.ndarray) -> Columns | None:
+        """x, y[, w] (contiguous copies) from what loadtxt returned; None if it
+        does not have the expected columns, holds a non-finite value or a
+        negative weight (the line-by-line reader then says where)."""
         if table.dtype.names is None:
             if table.ndim != 2 or table.shape[1] != self.columns:
                 return None
-            x, y = table[:, self.x_index], table[:, self.y_index]
+            picked = [table[:, index] for index in self.indices]
         else:
-            x, y = table[f"c{self.x_index}"], table[f"c{self.y_index}"]
-        if not (np.isfinite(x).all() and np.isfinite(y).all()):
+            picked = [table[f"c{index}"] for index in self.indices]
+        if not all(np.isfinite(values).all() for values in picked):
             return None
-        return np.ascontiguousarray(x), np.ascontiguousarray(y)
+        if self.w_index is not None and bool((picked[2] < 0.0).any()):
+            return None
+        return tuple(np.ascontiguousarray(values) for values in picked)
 
 
 def _layout(
-    head: list[tuple[int, str]], name: str, separator: str | None, x: str | None, y: str | None
+    head: list[tuple[int, str]],
+    name: str,
+    separator: str | None,
+    x: str | None,
+    y: str | None,
+    weight: str | None = None,
 ) -> _Layout:
     sniffed = separator is None
     chosen = _sniff(head) if separator is None else separator
@@ -337,7 +362,10 @@ def _layout(
         name, chosen, sniffed, header, first_line if header else 0, first_line, len(fields), 0, 1
     )
     return dataclasses.replace(
-        layout, x_index=_column(layout, x, 0, "--x"), y_index=_column(layout, y, 1, "--y")
+        layout,
+        x_index=_column(layout, x, 0, "--x"),
+        y_index=_column(layout, y, 1, "--y"),
+        w_index=None if weight is None else _column(layout, weight, 2, "--weight"),
     )
 
 
@@ -433,9 +461,7 @@ def _decode(raw: bytes, name: str, line: int) -> str:
         ) from None
 
 
-def _fast_lines(
-    lines: list[bytes], skip: int, layout: _Layout, block: bytes
-) -> tuple[np.ndarray, np.ndarray] | None:
+def _fast_lines(lines: list[bytes], skip: int, layout: _Layout, block: bytes) -> Columns | None:
     """loadtxt over one block's lines, or None where the Python reader must look."""
     try:
         with warnings.catch_warnings():
@@ -443,7 +469,7 @@ def _fast_lines(
             table = np.loadtxt(lines, skiprows=skip, encoding="utf-8", **layout.loadtxt_options())  # type: ignore[call-overload]
     except (ValueError, UnicodeDecodeError):
         return None
-    picked = _empty() if table.size == 0 else layout.pick(table)
+    picked = _empty(len(layout.indices)) if table.size == 0 else layout.pick(table)
     if picked is not None and b'"' in block:
         # loadtxt keeps a quote after spaces as text: the fields may differ
         if layout.separator != WHITESPACE and _SPACE_QUOTE.search(block):
@@ -456,17 +482,14 @@ def _fast_lines(
     return picked
 
 
-def _empty() -> tuple[np.ndarray, np.ndarray]:
-    return np.empty(0), np.empty(0)
+def _empty(count: int) -> Columns:
+    return tuple(np.empty(0) for _ in range(count))
 
 
-def _python_lines(
-    lines: list[bytes], start: int, skip: int, layout: _Layout
-) -> tuple[np.ndarray, np.ndarray]:
+def _python_lines(lines: list[bytes], start: int, skip: int, layout: _Layout) -> Columns:
     """The rules, line by line: the arrays, or DataError at the first bad line."""
     name = layout.name
-    xs: list[float] = []
-    ys: list[float] = []
+    columns: list[list[float]] = [[] for _ in layout.indices]
     for offset in range(skip, len(lines)):
         line = start + offset
         text = _decode(lines[offset], name, line)
@@ -477,9 +500,14 @@ def _python_lines(
             raise DataError(f"{name}, line {line}: a quote that is not closed on its line")
         if len(fields) != layout.columns:
             raise DataError(_count_message(layout, line, len(fields)))
-        xs.append(_value(fields[layout.x_index], layout, line, layout.x_index))
-        ys.append(_value(fields[layout.y_index], layout, line, layout.y_index))
-    return np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64)
+        for values, index in zip(columns, layout.indices, strict=True):
+            values.append(_value(fields[index], layout, line, index))
+        if layout.w_index is not None and columns[2][-1] < 0.0:
+            raise DataError(
+                f"{name}, line {line}, {layout.label(layout.w_index)}: "
+                f"{_shorten(fields[layout.w_index].strip())} is negative; a weight must be >= 0"
+            )
+    return tuple(np.array(values, dtype=np.float64) for values in columns)
 
 
 def _count_message(layout: _Layout, line: int, found: int) -> str:
@@ -514,11 +542,8 @@ def _value(field: str, layout: _Layout, line: int, index: int) -> float:
     return value
 
 
-def _read_blocks(
-    blocks: Iterable[tuple[int, bytes]], layout: _Layout
-) -> tuple[np.ndarray, np.ndarray]:
-    xs: list[np.ndarray] = []
-    ys: list[np.ndarray] = []
+def _read_blocks(blocks: Iterable[tuple[int, bytes]], layout: _Layout) -> Columns:
+    parts: list[Columns] = []
     for start, block in blocks:
         lines = block.split(b"\n")
         lines.pop()  # every block ends with a line end
@@ -526,11 +551,10 @@ def _read_blocks(
         part = _fast_lines(lines, skip, layout, block)
         if part is None:
             part = _python_lines(lines, start, skip, layout)
-        xs.append(part[0])
-        ys.append(part[1])
-    if not xs:
-        return _empty()
-    return np.concatenate(xs), np.concatenate(ys)
+        parts.append(part)
+    if not parts:
+        return _empty(len(layout.indices))
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
 def _read_text(
@@ -540,12 +564,13 @@ def _read_text(
     separator: str | None,
     x: str | None,
     y: str | None,
+    weight: str | None = None,
 ) -> Table:
     blocks = _text_blocks(stream, name)
     kept, head = _head(blocks, name)
     if not head:
         raise DataError(f"{name}: no data (the file is empty or blank)")
-    layout = _layout(head, name, separator, x, y)
+    layout = _layout(head, name, separator, x, y, weight)
     values = None
     # loadtxt skips the header; it must split it as the blocks do (a quote after
     # a space is text to loadtxt, a quote to the blocks)
@@ -570,10 +595,12 @@ def _read_text(
         _column_name(layout, layout.y_index),
         layout.separator,
         layout.header,
+        values[2] if layout.w_index is not None else None,
+        _column_name(layout, layout.w_index) if layout.w_index is not None else None,
     )
 
 
-def _fast_file(path: str, layout: _Layout) -> tuple[np.ndarray, np.ndarray] | None:
+def _fast_file(path: str, layout: _Layout) -> Columns | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "input contained no data"
@@ -583,7 +610,7 @@ def _fast_file(path: str, layout: _Layout) -> tuple[np.ndarray, np.ndarray] | No
     except (ValueError, UnicodeDecodeError):
         return None  # the blocks will say where and why
     if table.size == 0:
-        return _empty()
+        return _empty(len(layout.indices))
     return layout.pick(table)
 
 
@@ -596,7 +623,9 @@ def _column_name(layout: _Layout, index: int) -> str:
 # ------------------------------------------------------------------ .npy and .npz
 
 
-def _read_npy(path: str, name: str, x: str | None, y: str | None) -> Table:
+def _read_npy(
+    path: str, name: str, x: str | None, y: str | None, weight: str | None = None
+) -> Table:
     try:
         table = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as error:
@@ -606,29 +635,44 @@ def _read_npy(path: str, name: str, x: str | None, y: str | None) -> Table:
     if table.dtype.kind not in "biuf":
         raise DataError(f"{name}: expected real numbers, got dtype {table.dtype}")
     columns = table.shape[1]
+    wanted = [(x, 0, "--x"), (y, 1, "--y")]
+    if weight is not None:
+        wanted.append((weight, 2, "--weight"))
     indices = []
-    for wanted, default, flag in ((x, 0, "--x"), (y, 1, "--y")):
-        if wanted is None:
+    for column, default, flag in wanted:
+        if column is None:
             index = default
-        elif re.fullmatch(r"-?\d+", wanted.strip()):
-            index = int(wanted)
+        elif re.fullmatch(r"-?\d+", column.strip()):
+            index = int(column)
         else:
-            raise DataError(f"{flag} {wanted}: a .npy file has no column names; give an index")
+            raise DataError(f"{flag} {column}: a .npy file has no column names; give an index")
         if not -columns <= index < columns:
             raise DataError(
                 f"{flag} {index}: column {index} is out of range: {name} has {columns} columns"
             )
         indices.append(index % columns)
-    x_values = np.array(table[:, indices[0]], dtype=np.float64)
-    y_values = np.array(table[:, indices[1]], dtype=np.float64)
+    values = [np.array(table[:, index], dtype=np.float64) for index in indices]
     del table
-    for values, index in ((x_values, indices[0]), (y_values, indices[1])):
-        _require_finite(values, f"{name}, column {index}")
-    return Table(x_values, y_values, name, "npy", str(indices[0]), str(indices[1]))
+    for column_values, index in zip(values, indices, strict=True):
+        _require_finite(column_values, f"{name}, column {index}")
+    if weight is not None:
+        _require_weights(values[2], f"{name}, column {indices[2]} (--weight)")
+    return Table(
+        values[0],
+        values[1],
+        name,
+        "npy",
+        str(indices[0]),
+        str(indices[1]),
+        w=values[2] if weight is not None else None,
+        weight_column=str(indices[2]) if weight is not None else None,
+    )
 
 
-def _read_npz(path: str, name: str, x: str | None, y: str | None) -> Table:
-    wanted = (x or "x", y or "y")
+def _read_npz(
+    path: str, name: str, x: str | None, y: str | None, weight: str | None = None
+) -> Table:
+    wanted = (x or "x", y or "y") + (() if weight is None else (weight,))
     try:
         with zipfile.ZipFile(path) as archive:
             members = {
@@ -641,21 +685,32 @@ def _read_npz(path: str, name: str, x: str | None, y: str | None) -> Table:
                 if array_name not in members:
                     raise DataError(f"{name}: no array {array_name!r}; it has {sorted(members)}")
                 lengths.append(_npz_member_length(archive, members[array_name], name))
-        if lengths[0] != lengths[1]:
-            raise DataError(
-                f"{name}: arrays {wanted[0]!r} and {wanted[1]!r} have different lengths "
-                f"({lengths[0]} and {lengths[1]})"
-            )
+        for array_name, length in zip(wanted[1:], lengths[1:], strict=True):
+            if length != lengths[0]:
+                raise DataError(
+                    f"{name}: arrays {wanted[0]!r} and {array_name!r} have different lengths "
+                    f"({lengths[0]} and {length})"
+                )
         with np.load(path, allow_pickle=False) as arrays:
-            x_values = np.asarray(arrays[wanted[0]], dtype=np.float64)
-            y_values = np.asarray(arrays[wanted[1]], dtype=np.float64)
+            values = [np.asarray(arrays[array_name], dtype=np.float64) for array_name in wanted]
     except (ValueError, OSError, zipfile.BadZipFile) as error:
         if isinstance(error, DataError):
             raise
         raise DataError(f"{name}: not a readable .npz file ({error})") from None
-    for values, array_name in ((x_values, wanted[0]), (y_values, wanted[1])):
-        _require_finite(values, f"{name}, array {array_name!r}")
-    return Table(x_values, y_values, name, "npz", wanted[0], wanted[1])
+    for column_values, array_name in zip(values, wanted, strict=True):
+        _require_finite(column_values, f"{name}, array {array_name!r}")
+    if weight is not None:
+        _require_weights(values[2], f"{name}, array {weight!r} (--weight)")
+    return Table(
+        values[0],
+        values[1],
+        name,
+        "npz",
+        wanted[0],
+        wanted[1],
+        w=values[2] if weight is not None else None,
+        weight_column=weight,
+    )
 
 
 def _npz_member_length(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> int:
@@ -686,6 +741,13 @@ def _require_finite(values: np.ndarray, where: str) -> None:
         raise DataError(f"{where}, row {row}: {values[row]} is not a finite number")
 
 
+def _require_weights(values: np.ndarray, where: str) -> None:
+    negative = values < 0.0
+    if negative.any():
+        row = int(np.flatnonzero(negative)[0])
+        raise DataError(f"{where}, row {row}: {values[row]} is negative; a weight must be >= 0")
+
+
 # ------------------------------------------------------------------ entry point
 
 
@@ -695,18 +757,35 @@ def read_xy(
     y: str | None = None,
     separator: str | None = None,
     stdin: BinaryIO | None = None,
+    weight: str | None = None,
 ) -> Table:
     """x and y from `source`: a file name, or '-' for `stdin` (a text table).
 
     separator: None to choose it from the first lines, else ',', ';', '\\t', any
     other single character, or WHITESPACE.  x, y: a column's name or 0-based
     index (an array's name in a .npz file); default the first two columns.
-    Raises DataError (a ValueError) with a one-line message.
+    weight: the column (or array) of sample weights, read by the same rules
+    and also >= 0, not all 0; None: no weights.  Raises DataError (a
+    ValueError) with a one-line message.
     """
+    table = _read(source, x, y, separator, stdin, weight)
+    if table.w is not None and not table.w.any():
+        raise DataError(f"{table.name}: --weight {weight}: every weight is 0, so no row counts")
+    return table
+
+
+def _read(
+    source: str,
+    x: str | None,
+    y: str | None,
+    separator: str | None,
+    stdin: BinaryIO | None,
+    weight: str | None,
+) -> Table:
     if source == "-":
         if stdin is None:
             raise DataError("-: no standard input to read")
-        return _read_text(stdin, "standard input", None, separator, x, y)
+        return _read_text(stdin, "standard input", None, separator, x, y, weight)
     try:
         mode = os.stat(source).st_mode
     except FileNotFoundError:
@@ -720,12 +799,12 @@ def read_xy(
             regular = stat.S_ISREG(mode)
             magic = handle.read(len(NPY_MAGIC)) if regular else b""
             if magic.startswith(NPY_MAGIC):
-                return _read_npy(source, source, x, y)
+                return _read_npy(source, source, x, y, weight)
             if magic.startswith(ZIP_MAGIC):
-                return _read_npz(source, source, x, y)
+                return _read_npz(source, source, x, y, weight)
             if regular:
                 handle.seek(0)
-            return _read_text(handle, source, source if regular else None, separator, x, y)
+            return _read_text(handle, source, source if regular else None, separator, x, y, weight)
     except MemoryError:
         raise DataError(f"{source}: too large for the memory of this machine") from None
     except OSError as error:

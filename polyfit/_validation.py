@@ -217,6 +217,58 @@ def samples(x: object, y: object, keep_float32: bool) -> tuple[np.ndarray, np.nd
     return x_array, y_array
 
 
+@dataclass(frozen=True)
+class Weights:
+    """Checked sample weights: `values` as the kernel takes them (1-D,
+    C-contiguous, aligned float64, finite, >= 0) and their smallest and
+    largest value (0 smallest: some samples are to be dropped)."""
+
+    values: np.ndarray
+    smallest: float
+    largest: float
+
+
+def sample_weights(
+    sample_weight: object, count: int, allow_all_zero: bool = False
+) -> Weights | None:
+    """sample_weight checked and converted, or None for the unweighted fit.
+
+    The one place where weights are checked and converted, for every entry
+    point: `count` finite weights >= 0, not all 0 unless `allow_all_zero` (a
+    chunk of a stream may carry none), as a 1-D, C-contiguous, aligned float64
+    array -- the caller's array itself when it already is one, else a copy; it
+    is never written to.  None when no weights are given or every weight is 1:
+    the unweighted fit, which weights of 1 give bit for bit anyway, without
+    the multiply.  (2-D y will add weights of y's shape here.)
+    """
+    if sample_weight is None:
+        return None
+    values = as_samples(sample_weight, "sample_weight", keep_float32=False)
+    if values.shape[0] != count:
+        raise ValueError(
+            f"sample_weight must have one weight per sample: x has {count} samples, "
+            f"sample_weight {values.shape[0]}"
+        )
+    if count == 0:
+        return Weights(values, 0.0, 0.0)
+    smallest, largest = float(values.min()), float(values.max())  # NaN propagates
+    if not (math.isfinite(smallest) and math.isfinite(largest)):
+        require_finite(values, "sample_weight", first_nonfinite(values))
+    if smallest < 0.0:
+        index = int(np.flatnonzero(values < 0.0)[0])
+        raise ValueError(
+            f"sample_weight must be >= 0; sample_weight[{index}] is {float(values[index])!r}"
+        )
+    if largest == 0.0 and not allow_all_zero:
+        raise ValueError(
+            f"sample_weight must not be all zero: every one of the {count} weights is 0, "
+            "so no sample counts"
+        )
+    if smallest == largest == 1.0:
+        return None
+    return Weights(values, smallest, largest)
+
+
 def require_finite(array: np.ndarray, name: str, index: int) -> None:
     """Raise if index (of the first non-finite value, or -1) points at one."""
     if index >= 0:

@@ -48,6 +48,7 @@ FLAGS = {
     "tol": "--tol",
     "scale": "--scale",
     "log_every": "--log-every",
+    "sample_weight": "--weight",
 }
 NEGATED = {"scale": "--no-scale"}
 
@@ -63,10 +64,13 @@ reading DATA:
   - UTF-8, with or without a byte order mark; LF, CRLF or CR line ends; blank
     lines are skipped; fields may be quoted ("1.5");
   - the first line is a header if one of its fields is text (a leading '#' is
-    dropped); --x/--y take a header name or a 0-based index (default 0 and 1);
-  - every line has as many fields as the header; the x and y fields are finite
-    numbers (other columns may hold anything).  A missing or non-numeric value,
-    a short or a long line is an error naming the file, the line and the column;
+    dropped); --x/--y/--weight take a header name or a 0-based index (default
+    0 and 1; no weights);
+  - every line has as many fields as the header; the x and y fields (and the
+    --weight field) are finite numbers, weights >= 0 and not all 0 (other
+    columns may hold anything).  A missing or non-numeric value, a negative
+    weight, a short or a long line is an error naming the file, the line and
+    the column;
   - a line may hold up to 1 MiB, the table up to 10,000 columns; a NUL byte (a
     binary file) or UTF-16 text is refused.
   '-' reads the table from standard input."""
@@ -262,9 +266,9 @@ def _parser() -> _Parser:
         "fit",
         help="fit the data in a CSV, .npy or .npz file",
         description="Fit y = c0 + c1 x + ... + cd x^d to two columns of DATA, print the "
-        "loss every\n--log-every epochs and the Result line.  By default the step is "
-        "chosen (--lr auto)\nand x is scaled to [-1, 1] (--scale): right on data of any "
-        "range.",
+        "loss every\n--log-every epochs and the Result line (--weight: weighted by a third "
+        "column).\nBy default the step is chosen (--lr auto) and x is scaled to [-1, 1]\n"
+        "(--scale): right on data of any range.",
         epilog=READING_RULES + "\n\n" + EXIT_STATUS,
         formatter_class=_Formatter,
     )
@@ -286,6 +290,13 @@ def _parser() -> _Parser:
         metavar="COLUMN",
         help="the y column: header name or 0-based index (an array name for .npz) "
         "(default: 1, or y)",
+    )
+    data.add_argument(
+        "--weight",
+        metavar="COLUMN",
+        help="a column of sample weights >= 0: header name or 0-based index (an array "
+        "name for .npz); the loss is sum w (p(x) - y)^2, a weight of 2 counts a row "
+        "twice, 0 drops it (default: none, every row counts once)",
     )
     data.add_argument(
         "--delimiter",
@@ -331,6 +342,7 @@ def remedy_flags(remedy: Mapping[str, object]) -> str:
 
 _NAMES = "|".join(sorted(FLAGS, key=len, reverse=True))
 _ASSIGNMENT = re.compile(rf"(?<![\w-])({_NAMES})=('[^']*'|\"[^\"]*\"|[^\s,;()]+)")
+_SAMPLE_WEIGHT = re.compile(r"(?<![\w-])sample_weight(?![\w=(\[])")
 _BARE = re.compile(rf"(?<![\w-])({_NAMES})(?![\w=(\[])")
 
 
@@ -346,6 +358,7 @@ def flag_words(text: str, bare: bool = True) -> str:
         return remedy_flags({name: value})
 
     text = _ASSIGNMENT.sub(assignment, text)
+    text = _SAMPLE_WEIGHT.sub("--weight", text)  # never an ordinary word: always a flag
     if bare:
         text = _BARE.sub(lambda match: FLAGS[match.group(1)], text)
     return " ".join(text.split())
@@ -435,6 +448,7 @@ def _settings(args: argparse.Namespace, table: Table | None, init: Any) -> dict[
             format=table.format,
             x=table.x_column,
             y=table.y_column,
+            weight=table.weight_column,
             delimiter=table.separator,
             rows=table.rows,
         )
@@ -471,7 +485,9 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     init = args.init
     seed = args.seed
     if args.command == "fit":
-        table = read_xy(str(data), args.x, args.y, args.delimiter, stdin=sys.stdin.buffer)
+        table = read_xy(
+            str(data), args.x, args.y, args.delimiter, stdin=sys.stdin.buffer, weight=args.weight
+        )
         x, y = table.x, table.y
     else:
         x, y = _tutorial_data()
@@ -489,6 +505,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         x,
         y,
         args.degree,
+        sample_weight=None if table is None else table.w,
         lr=args.lr,
         epochs=args.epochs,
         init=init,

@@ -22,23 +22,37 @@ __all__ = ["fit"]
 
 
 def _chunk_moments(
-    x: np.ndarray, y: np.ndarray, degree: int, domain: tuple[float, float] | None, offset: int
+    x: np.ndarray,
+    y: np.ndarray,
+    sample_weight: np.ndarray | None,
+    degree: int,
+    domain: tuple[float, float] | None,
+    offset: int,
 ) -> Moments:
     """Run on a worker: the statistics of one chunk (single-threaded: the
-    workers already run chunks side by side).  A NaN or infinity is named by
-    its index in the whole array: offset + its index in the chunk."""
+    workers already run chunks side by side), weighted if `sample_weight` is
+    given (a chunk may have all weights 0).  A NaN, an infinity or a negative
+    weight is named by its index in the whole array: offset + its index in the
+    chunk."""
+    where = f"(in the chunk that starts at sample {offset})"
     try:
-        return Moments(degree, domain).update(x, y, threads=1)
+        return Moments(degree, domain).update(x, y, sample_weight=sample_weight, threads=1)
     except ValueError as error:
-        for name, values in (("x", x), ("y", y)):
+        for name, values in (("x", x), ("y", y), ("sample_weight", sample_weight)):
             array = np.asarray(values)
             if array.dtype.kind in "fc" and not np.isfinite(array).all():
                 index = int(np.flatnonzero(~np.isfinite(array))[0])
                 raise ValueError(
-                    f"{name} must be finite; {name}[{offset + index}] is {array[index]} "
-                    f"(in the chunk that starts at sample {offset})"
+                    f"{name} must be finite; {name}[{offset + index}] is {array[index]} {where}"
                 ) from None
-        raise ValueError(f"{error} (in the chunk that starts at sample {offset})") from None
+        weights = np.asarray(sample_weight)
+        if sample_weight is not None and weights.dtype.kind in "biuf" and (weights < 0).any():
+            index = int(np.flatnonzero(weights < 0)[0])
+            raise ValueError(
+                f"sample_weight must be >= 0; sample_weight[{offset + index}] is "
+                f"{float(weights[index])!r} {where}"
+            ) from None
+        raise ValueError(f"{error} {where}") from None
 
 
 def _merge_all(parts: list[Moments]) -> Moments:
@@ -64,6 +78,7 @@ def fit(
     log_every: int = 100,
     callback: Callable[[int, float, np.ndarray], Any] | None = None,
     tol: float | None = None,
+    sample_weight: Any = None,
     **optimizer_options: Any,
 ) -> FitResult:
     """Fit y ~ p(x) for 1-D dask arrays x and y (or anything dask.array.asarray takes).
@@ -72,6 +87,12 @@ def fit(
     ----------
     x, y : dask.array.Array, shape (n,)
         The samples; y is rechunked to x's chunks.
+    sample_weight : dask.array.Array, shape (n,), optional
+        Weights >= 0, finite, as in `polyfit.fit` (a weight of 2 is the sample
+        twice, a weight of 0 drops it, from x's range too); rechunked to x's
+        chunks and checked on the workers with the statistics (a bad weight
+        is named by its index in the whole array).  A chunk may have all
+        weights 0; the data may not.
     degree, lr, epochs, init, seed, log_every, callback, tol, optimizer_options
         As in `polyfit.fit` (optimizer, momentum, alpha, betas, eps), with its
         defaults: ``lr="auto"``, a zero start unless `init` or `seed`.
@@ -129,7 +150,11 @@ def fit(
     split_every = _validation.as_int(split_every, "split_every", 2)
     x_array = da.asarray(x)
     y_array = da.asarray(y)
-    for name, array in (("x", x_array), ("y", y_array)):
+    arrays = [("x", x_array), ("y", y_array)]
+    w_array = None if sample_weight is None else da.asarray(sample_weight)
+    if w_array is not None:
+        arrays.append(("sample_weight", w_array))
+    for name, array in arrays:
         if array.ndim != 1:
             raise ValueError(f"{name} must be 1-D, got an array of shape {array.shape}")
         if array.dtype.kind not in "biuf":
@@ -141,21 +166,38 @@ def fit(
     if x_array.shape[0] == 0:
         raise ValueError("x and y must not be empty")
     y_array = y_array.rechunk(x_array.chunks)
+    if w_array is not None:
+        if w_array.shape[0] != x_array.shape[0]:
+            raise ValueError(
+                f"sample_weight must have one weight per sample: x has {x_array.shape[0]} "
+                f"samples, sample_weight {w_array.shape[0]}"
+            )
+        w_array = w_array.rechunk(x_array.chunks)
 
     domain = None
     if scale:
-        lo, hi = (float(v) for v in dask.compute(x_array.min(), x_array.max()))
-        if not (np.isfinite(lo) and np.isfinite(hi)):
+        # x's range over the samples that count (a weight of 0 drops its sample)
+        if w_array is None:
+            lowest, highest = x_array.min(), x_array.max()
+        else:
+            lowest = da.where(w_array > 0, x_array, np.inf).min()
+            highest = da.where(w_array > 0, x_array, -np.inf).max()
+        lo, hi = (float(v) for v in dask.compute(lowest, highest))
+        if w_array is None and not (np.isfinite(lo) and np.isfinite(hi)):
             raise ValueError("x must be finite; its minimum or maximum is not")
         # constant x has no range to scale: its statistics are taken as they are
-        # (and the fit warns that the degree is not determined)
-        domain = (lo, hi) if lo < hi else None
+        # (and the fit warns that the degree is not determined); with weights,
+        # a bad x or weight is named by the chunk that holds it
+        if np.isfinite(lo) and np.isfinite(hi) and lo < hi:
+            domain = (lo, hi)
 
     offsets = np.concatenate([[0], np.cumsum(x_array.chunks[0])[:-1]])
+    x_blocks = x_array.to_delayed().ravel()
+    w_blocks = [None] * len(x_blocks) if w_array is None else w_array.to_delayed().ravel()
     level = [
-        dask.delayed(_chunk_moments)(xb, yb, degree, domain, int(offset))
-        for xb, yb, offset in zip(
-            x_array.to_delayed().ravel(), y_array.to_delayed().ravel(), offsets, strict=True
+        dask.delayed(_chunk_moments)(xb, yb, wb, degree, domain, int(offset))
+        for xb, yb, wb, offset in zip(
+            x_blocks, y_array.to_delayed().ravel(), w_blocks, offsets, strict=True
         )
     ]
     while len(level) > 1:  # a tree: every node merges up to split_every results

@@ -12,7 +12,7 @@ import numpy as np
 
 try:  # the [sklearn] extra
     from sklearn.base import BaseEstimator, RegressorMixin
-    from sklearn.utils.validation import check_is_fitted, validate_data
+    from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 except ImportError as exc:
     raise ImportError(
         f'polyfit.sklearn needs scikit-learn >= 1.6 ({exc}): pip install "polyfit[sklearn]"'
@@ -99,13 +99,32 @@ class PolynomialRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             )
         return X[:, 0]
 
-    def fit(self, X: Any, y: Any) -> PolynomialRegressor:
-        """Fit the polynomial to the single feature of X."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> PolynomialRegressor:
+        """Fit the polynomial to the single feature of X.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, 1) or (n,)
+        y : array_like of shape (n,)
+        sample_weight : array_like of shape (n,) or a number, optional
+            scikit-learn's meaning, as `polyfit.fit`'s: the loss is
+            sum w_i (p(x_i) - y_i)^2, a weight of 2 is the sample twice, a
+            weight of 0 drops it; weights >= 0, finite, not all 0.  None: every
+            weight 1.
+
+        Returns
+        -------
+        PolynomialRegressor
+            self, fitted.
+        """
         X, y = validate_data(self, self._as_column(X), y, dtype=np.float64, y_numeric=True)
+        if sample_weight is not None:  # scikit-learn's conversion; polyfit.fit checks values
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         result: FitResult = fit(
             self._feature(X),
             y,
             self.degree,
+            sample_weight=sample_weight,
             lr=self.lr,
             epochs=self.epochs,
             seed=self.random_state,

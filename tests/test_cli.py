@@ -213,6 +213,7 @@ def test_json_to_stdout_and_the_report_to_stderr(data, quadratic, capsys):
         "format": "text",
         "x": "x",
         "y": "y",
+        "weight": None,
         "delimiter": ",",
         "rows": 31,
         "degree": 2,
@@ -447,6 +448,86 @@ def test_flag_words():
     assert cli.remedy_flags({"init": [0.0, 1.5], "seed": 3, "tol": None, "lr": 1e-3}) == (
         "--init 0.0,1.5 --seed 3 no --tol --lr 0.001"
     )
+
+
+# ------------------------------------------------------------------ --weight
+
+
+def _write_table(path, columns):
+    path.write_text(
+        "x,y,w\n"
+        + "".join(
+            ",".join(repr(float(v)) for v in row) + "\n" for row in zip(*columns, strict=True)
+        )
+    )
+
+
+@pytest.mark.parametrize("method", ["exact", "moments"])
+def test_weight_column_equals_repeated_rows(tmp_path, capsys, method):
+    """--weight w: the fit of the file with each row repeated w times, to 1e-10,
+    and polyfit.fit(..., sample_weight=w) itself, bit for bit."""
+    rng = np.random.default_rng(8)
+    x = rng.uniform(0.0, 5.0, 200)
+    y = 1.0 - x + 0.4 * x**2 + 0.1 * rng.standard_normal(x.size)
+    w = rng.integers(0, 4, x.size).astype(np.float64)
+    w[[x.argmin(), x.argmax()]] = 1.0
+    _write_table(tmp_path / "weighted.csv", (x, y, w))
+    counts = w.astype(np.int64)
+    x_repeated, y_repeated = np.repeat(x, counts), np.repeat(y, counts)
+    _write_table(tmp_path / "repeated.csv", (x_repeated, y_repeated, np.zeros(x_repeated.size)))
+    options = ["--degree", "2", "--method", method, "--quiet", "--json", "-"]
+    assert run("fit", tmp_path / "weighted.csv", "--weight", "w", *options) == 0
+    weighted = json.loads(capsys.readouterr().out)
+    assert run("fit", tmp_path / "repeated.csv", *options) == 0
+    repeated = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose(weighted["coef"], repeated["coef"], rtol=1e-10)
+    for key in ("loss", "optimal_loss", "lr"):
+        assert weighted[key] == pytest.approx(repeated[key], rel=1e-10)
+    expected = polyfit.fit(x, y, 2, sample_weight=w, method=method)
+    assert weighted["coef"] == expected.coef.tolist() and weighted["loss"] == expected.loss
+    assert weighted["settings"]["weight"] == "w" and repeated["settings"]["weight"] is None
+    assert weighted["settings"]["rows"] == 200
+    assert "--weight" in weighted["argv"]
+
+
+def test_weight_errors_and_warnings_are_one_line_naming_the_flag(tmp_path, capsys):
+    _write_table(tmp_path / "negative.csv", ([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], [1.0, -1.0, 1.0]))
+    assert run("fit", tmp_path / "negative.csv", "--weight", "w") == 2
+    assert errors(capsys) == [
+        f"polyfit: error: {tmp_path / 'negative.csv'}, line 3, column 'w' (index 2, --weight): "
+        "'-1.0' is negative; a weight must be >= 0"
+    ]
+    _write_table(tmp_path / "zero.csv", ([0.0, 1.0], [1.0, 2.0], [0.0, 0.0]))
+    assert run("fit", tmp_path / "zero.csv", "--weight", "2") == 2
+    assert errors(capsys) == [
+        f"polyfit: error: {tmp_path / 'zero.csv'}: --weight 2: every weight is 0, so no row counts"
+    ]
+    assert run("fit", tmp_path / "zero.csv", "--weight", "mass") == 2
+    assert errors(capsys) == [
+        f"polyfit: error: --weight mass: no column 'mass' in {tmp_path / 'zero.csv'}; its "
+        "columns: x, y, w"
+    ]
+    _write_table(tmp_path / "few.csv", ([0.0, 1.0, 2.0, 3.0], [1.0, 2.0, 0.0, 4.0], [1, 0, 0, 2]))
+    assert run("fit", tmp_path / "few.csv", "--weight", "w", "--epochs", "0", "--quiet") == 0
+    assert errors(capsys) == [
+        "polyfit: warning: 2 distinct x of nonzero --weight for degree 3: infinitely many "
+        "polynomials of degree 3 fit these data equally well; the fit returns one of them; "
+        "try --degree 1"
+    ]
+
+
+def test_weight_from_npz_and_npy(tmp_path, capsys):
+    x = np.linspace(0.0, 2.0, 30)
+    y, w = np.exp(x), np.linspace(0.1, 3.0, 30)
+    np.savez(tmp_path / "arrays.npz", x=x, y=y, sigma=w)
+    np.save(tmp_path / "table.npy", np.column_stack([w, x, y]))
+    expected = polyfit.fit(x, y, 2, sample_weight=w)
+    for name, columns in (
+        ("arrays.npz", ["--weight", "sigma"]),
+        ("table.npy", ["--x", "1", "--y", "2", "--weight", "0"]),
+    ):
+        assert run("fit", tmp_path / name, *columns, "--degree", 2, "--quiet") == 0
+        assert capsys.readouterr().out == f"Result: {expected}\n"
 
 
 # ------------------------------------------------------------------ Ctrl-C and pipes

@@ -214,3 +214,88 @@ def test_dask_warns_with_its_own_arguments_as_remedy(client):
         remedied = polyfit.dask.fit(dx, dy, 7, **remedy)
     best = np.polynomial.Polynomial.fit(x, y, 7)
     assert remedied.loss <= 1.01 * float(np.sum((best(x) - y) ** 2))
+
+
+# ---- sample_weight (issue 15) ----
+
+
+@pytest.fixture(scope="module")
+def weighted():
+    """Integer weights 0..3 (the extreme x weighted) and the repeated samples."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.0, 10.0, 100_003)
+    y = np.cos(x) + 0.1 * rng.standard_normal(x.size)
+    w = rng.integers(0, 4, x.size).astype(np.float64)
+    w[[x.argmin(), x.argmax()]] = 1.0
+    counts = w.astype(np.int64)
+    return x, y, w, np.repeat(x, counts), np.repeat(y, counts)
+
+
+def test_dask_weighted_fit_equals_the_fit_of_repeated_samples(client, weighted):
+    x, y, w, x_repeated, y_repeated = weighted
+    result = polyfit.dask.fit(
+        da.from_array(x, chunks=13_000),
+        da.from_array(y, chunks=13_000),
+        4,
+        sample_weight=da.from_array(w, chunks=40_000),  # rechunked like x
+        epochs=3000,
+    )
+    narrow = polyfit.dask.fit(
+        da.from_array(x, chunks=13_000),
+        da.from_array(y, chunks=13_000),
+        4,
+        sample_weight=da.from_array(w, chunks=13_000),
+        epochs=3000,
+        split_every=2,
+    )
+    assert narrow.coef.tobytes() == result.coef.tobytes()  # the tree does not matter
+    repeated = polyfit.fit(x_repeated, y_repeated, 4, method="moments", epochs=3000)
+    in_memory = polyfit.fit(x, y, 4, sample_weight=w, method="moments", epochs=3000)
+    for expected in (repeated, in_memory):
+        assert result.domain == expected.domain
+        np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-10)
+        np.testing.assert_allclose(result.losses, expected.losses, rtol=1e-10)
+        assert result.optimal_loss == pytest.approx(expected.optimal_loss, rel=1e-10)
+        assert result.lr == pytest.approx(expected.lr, rel=1e-10)
+
+
+def test_dask_weights_of_zero_drop_samples_from_the_domain_too(client, weighted):
+    x, y, w, _, _ = weighted
+    all_x = np.concatenate([x, [-1e6, 1e6]])
+    all_y = np.concatenate([y, [1e12, -1e12]])
+    all_w = np.concatenate([w, [0.0, 0.0]])
+    result = polyfit.dask.fit(
+        da.from_array(all_x, chunks=20_000),
+        da.from_array(all_y, chunks=20_000),
+        3,
+        sample_weight=all_w,  # a numpy array is taken too
+    )
+    expected = polyfit.fit(x, y, 3, sample_weight=w, method="moments")
+    assert result.domain == expected.domain == (float(x.min()), float(x.max()))
+    np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-10)
+
+
+def test_dask_refuses_bad_weights_naming_sample_weight(client, weighted):
+    x, y, w, _, _ = weighted
+    dx, dy = da.from_array(x, chunks=20_000), da.from_array(y, chunks=20_000)
+    negative = w.copy()
+    negative[45_678] = -2.0
+    with pytest.raises(
+        ValueError,
+        match=r"sample_weight must be >= 0; sample_weight\[45678\] is -2.0 \(in the "
+        r"chunk that starts at sample 40000\)",
+    ):
+        polyfit.dask.fit(dx, dy, sample_weight=da.from_array(negative, chunks=7_000))
+    missing = w.copy()
+    missing[99_999] = np.nan
+    with pytest.raises(ValueError, match=r"sample_weight must be finite; sample_weight\[99999\]"):
+        polyfit.dask.fit(dx, dy, sample_weight=missing)
+    with pytest.raises(ValueError, match="sample_weight must not be all zero"):
+        polyfit.dask.fit(dx, dy, sample_weight=np.zeros(x.size))
+    with pytest.raises(ValueError, match=r"sample_weight must have one weight per sample: x has "
+                       r"100003 samples, sample_weight 100002"):  # fmt: skip
+        polyfit.dask.fit(dx, dy, sample_weight=w[:-1])
+    with pytest.raises(ValueError, match=r"sample_weight must be 1-D, got an array of shape"):
+        polyfit.dask.fit(dx, dy, sample_weight=w.reshape(-1, 1))
+    with pytest.raises(TypeError, match="sample_weight must contain real numbers, got dtype"):
+        polyfit.dask.fit(dx, dy, sample_weight=w.astype(complex))

@@ -10,6 +10,7 @@ MODULES = [
     "polyfit._fit",
     "polyfit._moments",
     "polyfit._result",
+    "polyfit.reference",
     "polyfit.dask",
     "polyfit.sklearn",
 ]

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -17,6 +18,9 @@ ONE_FEATURE = "its data have several features; PolynomialRegressor takes one"
 EXPECTED_FAILURES = {
     "check_fit1d": "1-D X is accepted on purpose, as the one feature (the check wants an error)",
     "check_positive_only_tag_during_fit": ONE_FEATURE + " (iris, 4 features)",
+    # its data have 2 features; the check replaces the error with its own message
+    # (test_sample_weight_as_scikit_learn_passes_it covers pandas weights)
+    "check_sample_weights_pandas_series": "2 features, and the check reports its own message",
     **dict.fromkeys(
         [
             "check_dict_unchanged",
@@ -43,6 +47,11 @@ EXPECTED_FAILURES = {
             "check_regressors_int",
             "check_regressors_no_decision_function",
             "check_regressors_train",
+            "check_sample_weight_equivalence_on_dense_data",
+            "check_sample_weights_list",
+            "check_sample_weights_not_an_array",
+            "check_sample_weights_not_overwritten",
+            "check_sample_weights_shape",
             "check_supervised_y_2d",
         ],
         ONE_FEATURE,
@@ -64,6 +73,7 @@ def test_check_estimator_fails_exactly_the_expected_checks():
             assert "takes one feature" in str(exception), (name, exception)
     passed = [r["check_name"] for r in results if r["status"] == "passed"]
     assert "check_requires_y_none" in passed and "check_get_params_invariance" in passed
+    assert "check_all_zero_sample_weights_error" in passed
 
 
 @pytest.fixture
@@ -115,3 +125,63 @@ def test_default_regressor_fits_wide_x_and_warns_with_its_parameters():
         better = PolynomialRegressor(degree=7, **remedy).fit(x.reshape(-1, 1), y)
     assert better.result_.loss <= 1.01 * better.result_.optimal_loss
     assert model.result_.loss > 1.01 * model.result_.optimal_loss
+
+
+# ---- sample_weight (issue 15) ----
+
+
+def test_sample_weight_equals_repeated_samples_for_both_methods(data):
+    """scikit-learn's meaning: an integer weight is the sample repeated (the
+    one-feature form of check_sample_weight_equivalence_on_dense_data)."""
+    X, y = data
+    rng = np.random.default_rng(1)
+    w = rng.integers(0, 4, y.size).astype(np.float64)
+    w[[X[:, 0].argmin(), X[:, 0].argmax()]] = 1.0
+    counts = w.astype(np.int64)
+    for method in ("exact", "moments"):
+        model = PolynomialRegressor(degree=2, method=method, random_state=0)
+        weighted = clone(model).fit(X, y, sample_weight=w)
+        repeated = clone(model).fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+        np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-10)
+        np.testing.assert_allclose(weighted.result_.losses, repeated.result_.losses, rtol=1e-10)
+        direct = polyfit.fit(X[:, 0], y, 2, sample_weight=w, method=method, seed=0)
+        np.testing.assert_array_equal(weighted.coef_, direct.coef)
+        assert weighted.score(X, y, sample_weight=w) == pytest.approx(
+            repeated.score(np.repeat(X, counts, axis=0), np.repeat(y, counts)), rel=1e-10
+        )
+
+
+def test_sample_weight_as_scikit_learn_passes_it(data):
+    """Lists, pandas Series and a number are weights; the caller's weights are not
+    changed; None and weights of 1 are the unweighted fit, bit for bit."""
+    pandas = pytest.importorskip("pandas")
+    X, y = data
+    w = np.linspace(0.5, 2.0, y.size)
+    before = w.copy()
+    expected = PolynomialRegressor(degree=2).fit(X, y, sample_weight=w).coef_
+    for weights in (w.tolist(), pandas.Series(w), w[::-1].copy()[::-1], w.astype(">f8")):
+        fitted = PolynomialRegressor(degree=2).fit(X, y, sample_weight=weights)
+        np.testing.assert_array_equal(fitted.coef_, expected)
+    np.testing.assert_array_equal(w, before)
+    plain = PolynomialRegressor(degree=2).fit(X, y).coef_
+    for weights in (None, np.ones(y.size), 1.0, [1] * y.size):
+        fitted = PolynomialRegressor(degree=2).fit(X, y, sample_weight=weights)
+        assert fitted.coef_.tobytes() == plain.tobytes()
+    twice = PolynomialRegressor(degree=2).fit(X, y, sample_weight=2.0).coef_
+    np.testing.assert_allclose(twice, plain, rtol=1e-12)  # a constant weight: the same fit
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (np.full(300, -1.0), r"sample_weight must be >= 0; sample_weight\[0\] is -1.0"),
+        (np.where(np.arange(300) == 9, np.nan, 1.0), "sample_weight contains NaN|sample_weight"),
+        (np.zeros(300), "at least one non-zero|sample_weight must not be all zero"),
+        (np.ones(299), r"sample_weight.shape == \(299,\), expected \(300,\)"),
+        (np.ones((300, 2)), "Sample weights must be 1D"),
+    ],
+)
+def test_bad_sample_weight_is_refused_naming_it(data, weights, message):
+    X, y = data
+    with pytest.raises(ValueError, match=message):
+        PolynomialRegressor(degree=2).fit(X, y, sample_weight=weights)

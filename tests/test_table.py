@@ -268,6 +268,116 @@ def test_npy_and_npz_errors(tmp_path):
     assert read_xy(str(tmp_path / "data.csv")).y.tolist() == Y
 
 
+# ------------------------------------------------------------------ --weight
+
+
+W = [1.0, 0.0, 2.5]
+
+
+@pytest.mark.parametrize("via", VIAS)
+@pytest.mark.parametrize(
+    ("text", "weight", "column"),
+    [
+        ("x,y,w\n0.5,2,1\n1.25,0.001,0\n-3,4.5,2.5\n", "w", "w"),
+        ("x,w,y\n0.5,1,2\n1.25,0,0.001\n-3,2.5,4.5\n", "1", "w"),
+        ("0.5;2;1\n1.25;1e-3;0.0\n-3;4.5;2.5\n", "2", "2"),
+        ('"x","y","w"\n0.5,2,"1"\n1.25,0.001,0\n-3,4.5,2.5\n', "-1", "w"),
+    ],
+)
+def test_a_weight_column_is_read_by_the_same_rules(tmp_path, via, text, weight, column):
+    options = {"weight": weight}
+    if text.startswith("x,w,y"):
+        options["y"] = "y"
+    table = read(tmp_path, text, via, **options)
+    assert table.x.tolist() == X and table.y.tolist() == Y and table.w.tolist() == W
+    assert table.w.dtype == np.float64 and table.w.flags.c_contiguous
+    assert table.weight_column == column
+    assert read(tmp_path, text, via).w is None  # no --weight: no weights
+
+
+@pytest.mark.parametrize("via", VIAS)
+@pytest.mark.parametrize(
+    ("text", "weight", "message"),
+    [
+        (
+            "x,y,w\n0.5,2,1\n1.25,0.001,-2\n",
+            "w",
+            ", line 3, column 'w' (index 2, --weight): '-2' is negative; a weight must be >= 0",
+        ),
+        (
+            "x,y,w\n0.5,2,1\n1.25,0.001,NA\n",
+            "w",
+            ", line 3, column 'w' (index 2, --weight): 'NA' is not a number (a missing value)",
+        ),
+        (
+            "0.5,2,1\n1.25,0.001,inf\n",
+            "2",
+            ", line 2, column index 2 (--weight): 'inf' is not a finite number",
+        ),
+        ("x,y,w\n0.5,2,1\n1.25,0.001\n", "w", ", line 3, column 'w' (index 2, --weight): missing"),
+        (
+            "x,y,w\n0.5,2,0\n1.25,0.001,0.0\n",
+            "w",
+            ": --weight w: every weight is 0, so no row counts",
+        ),
+    ],
+)
+def test_bad_weights_say_where_naming_the_flag(tmp_path, via, text, weight, message):
+    assert error_of(tmp_path, text, via, weight=weight).startswith(message)
+
+
+def test_weight_columns_that_do_not_exist(tmp_path):
+    name = str(tmp_path / "data.csv")
+    with pytest.raises(DataError) as caught:
+        read(tmp_path, "a,b\n1,2\n", weight="w")
+    assert str(caught.value) == f"--weight w: no column 'w' in {name}; its columns: a, b"
+    with pytest.raises(DataError, match=r"^--weight 2: column 2 is out of range: .* 2 columns"):
+        read(tmp_path, "a,b\n1,2\n", weight="2")
+
+
+def test_a_negative_weight_late_in_a_large_file_names_its_line(tmp_path):
+    """The whole-file loader reads it; the blocks find the line."""
+    lines = [f"{v!r},{2 * v!r},1.5" for v in np.arange(300_000, dtype=np.float64).tolist()]
+    lines[250_000] = "1.5,2.5,-0.5"
+    text = "x,y,w\n" + "\n".join(lines) + "\n"
+    for via in VIAS:
+        assert error_of(tmp_path, text, via, weight="w") == (
+            ", line 250002, column 'w' (index 2, --weight): '-0.5' is negative; a weight must be "
+            ">= 0"
+        )
+
+
+def test_weights_in_npy_and_npz(tmp_path):
+    table = np.column_stack([X, W, Y])
+    np.save(tmp_path / "t.npy", table)
+    read_npy = read_xy(str(tmp_path / "t.npy"), y="2", weight="1")
+    assert read_npy.w.tolist() == W and read_npy.y.tolist() == Y and read_npy.weight_column == "1"
+    np.savez(tmp_path / "a.npz", x=X, y=Y, mass=W)
+    read_npz = read_xy(str(tmp_path / "a.npz"), weight="mass")
+    assert read_npz.w.tolist() == W and read_npz.weight_column == "mass"
+    table[1, 1] = -1.0
+    np.save(tmp_path / "bad.npy", table)
+    with pytest.raises(DataError) as caught:
+        read_xy(str(tmp_path / "bad.npy"), y="2", weight="1")
+    assert str(caught.value) == (
+        f"{tmp_path / 'bad.npy'}, column 1 (--weight), row 1: -1.0 is negative; "
+        "a weight must be >= 0"
+    )
+    with pytest.raises(DataError, match=r"^--weight w: a .npy file has no column names"):
+        read_xy(str(tmp_path / "t.npy"), weight="w")
+    np.savez(tmp_path / "b.npz", x=X, y=Y, mass=[1.0, np.nan, 2.0])
+    with pytest.raises(DataError, match=r"array 'mass', row 1: nan is not a finite number$"):
+        read_xy(str(tmp_path / "b.npz"), weight="mass")
+    np.savez(tmp_path / "c.npz", x=X, y=Y, mass=[1.0, 2.0])
+    with pytest.raises(
+        DataError, match=r"arrays 'x' and 'mass' have different lengths \(3 and 2\)"
+    ):
+        read_xy(str(tmp_path / "c.npz"), weight="mass")
+    np.savez(tmp_path / "d.npz", x=X, y=Y, mass=[0.0, 0.0, 0.0])
+    with pytest.raises(DataError, match=r"d.npz: --weight mass: every weight is 0, so no row"):
+        read_xy(str(tmp_path / "d.npz"), weight="mass")
+
+
 # ------------------------------------------------------------------ property test
 
 NAMES = st.from_regex(r"[a-z]{1,6}", fullmatch=True).filter(
