@@ -59,11 +59,12 @@ class Optimizer:
 
 
 # Scaling (scale=True) with method="exact": the kernel computes u = (x - shift) *
-# factor per sample, so large data are never copied.  Up to this many samples the
-# data sit in cache and the pass is bound by its Horner chain, which those two
-# operations lengthen (1.14-1.31x measured on a Zen 4 core); there a float64 copy of
-# u (at most 16 MiB) is faster.  Both give the same bits.
-SCALE_COPY_SAMPLES = 1 << 21
+# factor per sample, so large data are never copied.  Up to this many samples
+# (cache-resident data, where the pass is compute-bound) a float64 copy of u, at
+# most 2 MiB, is still a few percent faster (Zen 4, degree 3: in the kernel
+# 1.01-1.13x of an unscaled fit up to 2^18 samples, the copy 1.00-1.06x; from
+# 2^20 on the kernel 0.9-1.02x, the copy 1.02-1.23x).  Both give the same bits.
+SCALE_COPY_SAMPLES = 1 << 18
 
 # Raw x's statistics give the optimum when cond(G) is below this (relative error
 # about cond * eps in its loss: 1e-8); above it, a second pass in the scaled
