@@ -19,7 +19,7 @@
 # PF_SPECIALISED_MAX get their own copy of the pass (the degree a constant, the
 # accumulators in registers); higher degrees keep them in per-thread scratch.
 from cython cimport floating
-from cython.parallel cimport parallel, threadid
+from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport INFINITY, exp, fabs, fma, isfinite, log, pow, sqrt
 from libc.stdint cimport uintptr_t
 from libc.stdlib cimport free, malloc
@@ -61,6 +61,8 @@ cdef enum:
     SMALL_MAX = 17  # rows of G the compiled eigh and optimum take (degree 16)
     SERIES_TILE_VALUES = 16384  # values of y per tile of rows of a 2-D fit: 128 KiB
     SERIES_TILE_DOUBLES = 4096  # its table of powers: at most 32 KiB
+    SERIES_CHUNK = 64  # epochs a group of columns runs on its own (then: did the fit stop?)
+    SERIES_SLAB = 64  # columns per unit of work of a thread
     BLOCK_SAMPLES = 4096  # a multiple of every PF_LANES; part of the results' bits
     MAX_GROUPS = 4  # groups of PF_LANES samples per step of the fused pass
     MOMENTS_SPECIALISED_MAX = 8  # power sums and training on them: 3 degree + 3 sums
@@ -998,6 +1000,82 @@ cdef inline_void series_moments_block(const floating *x, const floating *y, Py_s
             sums[c * width + j] = pf_lane_sum(acc + (c * width + j) * PF_NV)
 
 
+cdef inline_void series_moments_shared(const floating *x, const floating *y, Py_ssize_t rows,
+                                       const Series *job, const int degree, const bint weighted,
+                                       const bint fused_last, floating *tile, pf_vec *acc,
+                                       double *sums) noexcept nogil:
+    """series_moments_block when every column has the same weights (or none):
+    per group of PF_LANES rows the powers of u and S once, and each column's T
+    and sum w y^2 from a transposed tile of the rows -- moments_step's
+    arithmetic, split (so the same bits).  acc: (2 degree + 1 + k (degree + 2))
+    PF_NV vectors; tile: k PF_LANES values."""
+    cdef Py_ssize_t k = job.k, i = 0, c, lane, v
+    cdef int width = 3 * degree + 3, j, r
+    cdef pf_vec u[PF_NV]
+    cdef pf_vec power[PF_NV]
+    cdef pf_vec powers[(MOMENTS_SPECIALISED_MAX + 1) * PF_NV]
+    cdef pf_vec masks[PF_NV]
+    cdef pf_vec yv, weighted_y
+    cdef pf_vec *column
+    cdef floating x_pad[PF_LANES]
+    cdef double w_pad[PF_LANES]
+    cdef double mask[PF_LANES]
+    cdef bint full
+    for v in range((2 * degree + 1 + k * (degree + 2)) * PF_NV):
+        acc[v] = pf_splat(0.0)
+    while i < rows:
+        full = i + PF_LANES <= rows
+        for lane in range(PF_LANES):  # the tile: column c's PF_LANES values at c * PF_LANES
+            if i + lane < rows:
+                for c in range(k):
+                    tile[c * PF_LANES + lane] = y[(i + lane) * k + c]
+            else:
+                for c in range(k):
+                    tile[c * PF_LANES + lane] = 0
+            x_pad[lane] = x[i + lane] if i + lane < rows else 0
+            mask[lane] = 1.0 if i + lane < rows else 0.0
+            w_pad[lane] = job.weights[i + lane] if weighted and i + lane < rows else 0.0
+        for j in range(PF_NV):
+            u[j] = (load((x + i if full else <const floating *>x_pad) + j * PF_W)
+                    - pf_splat(job.shift)) * pf_splat(job.factor)
+            if weighted:
+                power[j] = pf_load((job.weights + i if full else <const double *>w_pad) + j * PF_W)
+            elif full:
+                power[j] = pf_splat(1.0)
+            else:
+                masks[j] = pf_load(mask + j * PF_W)
+                power[j] = masks[j]
+        for r in range(2 * degree + 1):  # S, as moments_step; the powers T needs, kept
+            for j in range(PF_NV):
+                if r <= degree:
+                    powers[r * PF_NV + j] = power[j]
+                if not (fused_last and r == 2 * degree and r > 0):
+                    acc[r * PF_NV + j] = acc[r * PF_NV + j] + power[j]
+                if fused_last and r == 2 * degree - 1:
+                    acc[(r + 1) * PF_NV + j] = pf_fma(power[j], u[j], acc[(r + 1) * PF_NV + j])
+                else:
+                    power[j] = power[j] * u[j]
+        for c in range(k):
+            column = acc + (2 * degree + 1 + c * (degree + 2)) * PF_NV
+            for j in range(PF_NV):
+                yv = load(tile + c * PF_LANES + j * PF_W)
+                if not full and not weighted:
+                    yv = yv * masks[j]
+                weighted_y = powers[j] * yv if weighted else yv
+                column[(degree + 1) * PF_NV + j] = pf_fma(weighted_y, yv,
+                                                          column[(degree + 1) * PF_NV + j])
+                for r in range(degree + 1):
+                    column[r * PF_NV + j] = pf_fma(powers[r * PF_NV + j], yv,
+                                                   column[r * PF_NV + j])
+        i += PF_LANES
+    for c in range(k):
+        column = acc + (2 * degree + 1 + c * (degree + 2)) * PF_NV
+        for r in range(2 * degree + 1):
+            sums[c * width + r] = pf_lane_sum(acc + r * PF_NV)
+        for r in range(degree + 2):
+            sums[c * width + 2 * degree + 1 + r] = pf_lane_sum(column + r * PF_NV)
+
+
 cdef void series_block_sums(const floating *x, const floating *y, Py_ssize_t rows,
                             const Series *job, double *scratch, double *sums) noexcept nogil:
     """One block of rows for every column, by the copy made for its degree (a
@@ -1008,7 +1086,35 @@ cdef void series_block_sums(const floating *x, const floating *y, Py_ssize_t row
     cdef int degree = job.degree
     cdef pf_vec *vectors = <pf_vec *>scratch  # aligned by series_init
     cdef double *rest = scratch + series_vector_doubles(job)
-    if job.moments:
+    if job.moments and job.weights2d == NULL and degree <= MOMENTS_SPECIALISED_MAX:
+        if degree == 0:
+            series_moments_shared(x, y, rows, job, 0, weighted, True, <floating *>rest, vectors,
+                                  sums)
+        elif degree == 1:
+            series_moments_shared(x, y, rows, job, 1, weighted, True, <floating *>rest, vectors,
+                                  sums)
+        elif degree == 2:
+            series_moments_shared(x, y, rows, job, 2, weighted, True, <floating *>rest, vectors,
+                                  sums)
+        elif degree == 3:
+            series_moments_shared(x, y, rows, job, 3, weighted, True, <floating *>rest, vectors,
+                                  sums)
+        elif degree == 4:
+            series_moments_shared(x, y, rows, job, 4, weighted, True, <floating *>rest, vectors,
+                                  sums)
+        elif degree == 5:
+            series_moments_shared(x, y, rows, job, 5, weighted, True, <floating *>rest, vectors,
+                                  sums)
+        elif degree == 6:
+            series_moments_shared(x, y, rows, job, 6, weighted, True, <floating *>rest, vectors,
+                                  sums)
+        elif degree == 7:
+            series_moments_shared(x, y, rows, job, 7, weighted, True, <floating *>rest, vectors,
+                                  sums)
+        else:
+            series_moments_shared(x, y, rows, job, 8, weighted, True, <floating *>rest, vectors,
+                                  sums)
+    elif job.moments:
         if degree > MOMENTS_SPECIALISED_MAX:
             series_moments_block(x, y, rows, job, degree, weighted, False, <floating *>rest,
                                  rest + PF_LANES, vectors, sums)
@@ -1064,7 +1170,8 @@ cdef inline Py_ssize_t series_vector_doubles(const Series *job) noexcept nogil:
 cdef inline Py_ssize_t series_scratch(const Series *job) noexcept nogil:
     """The doubles of one thread's scratch: vectors, then the power table of a
     block (epoch) or a column's gathered values and weights (power sums)."""
-    return series_vector_doubles(job) + (2 * PF_LANES + 8 if job.moments else SERIES_TILE_DOUBLES)
+    return series_vector_doubles(job) + (
+        (job.k * PF_LANES + 2 * PF_LANES + 15) // 8 * 8 if job.moments else SERIES_TILE_DOUBLES)
 
 
 cdef int series_pass(const floating *x, const floating *y, const Series *job, Py_ssize_t n,
@@ -1190,122 +1297,183 @@ cdef inline pf_vec power_sum(const double *stats, int j, Py_ssize_t columns, Py_
 
 
 cdef inline_void series_train_gd(const double *stats, const int degree, const bint shared,
-                                 double *coef, double *spare, Py_ssize_t columns,
-                                 double *losses, Py_ssize_t k, Py_ssize_t epochs,
-                                 const double *previous_losses, double *row, const Settings *s,
-                                 Poll *poll, int *step, Py_ssize_t *completed_out) noexcept nogil:
-    """moments_gd for many series: stats (3 degree + 3, columns) and coef (degree
-    + 1, columns) by rows, columns a multiple of PF_W with zeros beyond the k
-    series; the columns in the vector lanes, each with moments_gd's arithmetic
-    (its bits).  Every epoch for all columns before the next: an epoch whose loss
-    or update is not finite for any column stops the fit (DIVERGED, coef as
-    before it); tol stops it once every column met it (CONVERGED).  spare: a
-    second coef, for the epoch's update until it is known to be finite."""
-    cdef Py_ssize_t t, g, c, completed = 0
+                                 double *coef, Py_ssize_t columns, Py_ssize_t first_group,
+                                 Py_ssize_t last_group, Py_ssize_t epochs, Py_ssize_t start,
+                                 double *losses, Py_ssize_t k, const double *previous_losses,
+                                 const Settings *s, const bint checked, int *diverged,
+                                 int *converged) noexcept nogil:
+    """moments_gd for the columns of groups [first_group, last_group) (a slab
+    whose statistics and coefficients stay in L1), epochs start..start+epochs-1,
+    every group of the slab one epoch before the next epoch: stats (3 degree +
+    3, columns) and coef (degree + 1, columns, updated in place) by rows,
+    columns a multiple of PF_W with zeros beyond the k series; each lane with
+    moments_gd's arithmetic (its bits).  checked: stop at the slab's first epoch
+    whose loss or update is not finite for a real column and set diverged[e] (e
+    from 0; coef is then not meaningful: series_train runs the chunk again), and
+    add to converged[e] the real columns whose loss fell by at most tol."""
+    cdef Py_ssize_t g, c, e, at
     cdef pf_vec cv[MOMENTS_SPECIALISED_MAX + 1]
-    cdef pf_vec loss, gc, bad, updated, cross
-    cdef pf_vec two_lr = pf_splat(2.0 * s.lr), two = pf_splat(2.0)
+    cdef pf_vec sums[2 * MOMENTS_SPECIALISED_MAX + 1]
+    cdef pf_vec loss, gc, bad, cross, updated
+    cdef pf_vec two_lr = pf_splat(2.0 * s.lr), two = pf_splat(2.0), zero = pf_splat(0.0)
     cdef double lanes[PF_W]
     cdef double nonfinite, before
-    cdef double *current = coef
-    cdef double *following = spare
-    cdef double *swap
-    cdef bint all_converged
-    cdef int j, r
-    for t in range(epochs):
-        if poll.countdown > 1:
-            poll.countdown -= 1
-        elif poll_now(poll):
-            break
-        bad = pf_splat(0.0)
-        g = 0
-        while g < columns:
+    cdef int j, r, count, met
+    for r in range(2 * degree + 1):
+        sums[r] = pf_splat(stats[r * columns])  # every column's, when shared
+    for e in range(epochs):
+        bad = zero
+        nonfinite = 0.0
+        met = 0
+        for g in range(first_group, last_group):
+            at = g * PF_W
             for r in range(degree + 1):
-                cv[r] = pf_load(current + r * columns + g)
-            loss = pf_load(stats + (3 * degree + 2) * columns + g)
+                cv[r] = pf_load(coef + r * columns + at)
+            if not shared:
+                for r in range(2 * degree + 1):
+                    sums[r] = pf_load(stats + r * columns + at)
+            loss = pf_load(stats + (3 * degree + 2) * columns + at)
             for j in range(degree + 1):
-                gc = power_sum(stats, j, columns, g, shared) * cv[0]
+                gc = sums[j] * cv[0]
                 if degree > 0:
-                    gc = pf_fma(power_sum(stats, j + 1, columns, g, shared), cv[1], gc)
+                    gc = pf_fma(sums[j + 1], cv[1], gc)
                 for r in range(2, degree, 2):
-                    gc = gc + pf_fma(power_sum(stats, j + r + 1, columns, g, shared), cv[r + 1],
-                                     power_sum(stats, j + r, columns, g, shared) * cv[r])
+                    gc = gc + pf_fma(sums[j + r + 1], cv[r + 1], sums[j + r] * cv[r])
                 if degree > 0 and degree % 2 == 0:
-                    gc = pf_fma(power_sum(stats, j + degree, columns, g, shared), cv[degree], gc)
-                cross = pf_load(stats + (2 * degree + 1 + j) * columns + g)
+                    gc = pf_fma(sums[j + degree], cv[degree], gc)
+                cross = pf_load(stats + (2 * degree + 1 + j) * columns + at)
                 loss = pf_fma(cv[j], gc - two * cross, loss)
                 updated = cv[j] - two_lr * (gc - cross)
-                bad = bad + (updated - updated)
-                memcpy(following + j * columns + g, &updated, sizeof(pf_vec))
-            memcpy(row + g, &loss, sizeof(pf_vec))
-            g += PF_W
-        nonfinite = 0.0
-        for c in range(k):
-            nonfinite += row[c] - row[c]
-        if not nonfinite == 0.0:
-            step[0] = DIVERGED
-            break
-        memcpy(losses + t * k, row, <size_t>k * sizeof(double))
-        memcpy(lanes, &bad, sizeof(pf_vec))
-        for j in range(PF_W):
-            nonfinite += lanes[j]
-        if not nonfinite == 0.0:
-            step[0] = DIVERGED
-            break
-        swap = current
-        current = following
-        following = swap
-        completed = t + 1
-        all_converged = s.tol > 0.0
-        for c in range(k):
-            before = losses[(t - 1) * k + c] if t > 0 else previous_losses[c]
-            all_converged = all_converged and converged(before, row[c], s.tol)
-        if all_converged:
-            step[0] = CONVERGED
-            break
-    if current != coef:
-        memcpy(coef, current, <size_t>((degree + 1) * columns) * sizeof(double))
-    completed_out[0] = completed
+                bad = pf_fma(updated, zero, bad)  # NaN once a coefficient is not finite
+                memcpy(coef + j * columns + at, &updated, sizeof(pf_vec))
+            bad = pf_fma(loss, zero, bad)  # the padding columns' losses are 0: finite
+            count = <int>min(<Py_ssize_t>PF_W, k - at)  # the real columns of the group
+            if count == PF_W:
+                memcpy(losses + (start + e) * k + at, &loss, sizeof(pf_vec))
+            else:
+                pf_store_partial(losses + (start + e) * k + at, loss, count)
+            if checked and s.tol > 0.0:
+                memcpy(lanes, &loss, sizeof(pf_vec))
+                for j in range(count):
+                    before = (losses[(start + e - 1) * k + at + j] if start + e > 0
+                              else previous_losses[at + j])
+                    met += converged_of(before, lanes[j], s.tol)
+        if checked:
+            memcpy(lanes, &bad, sizeof(pf_vec))
+            for j in range(PF_W):
+                nonfinite += lanes[j]
+            if not nonfinite == 0.0:
+                diverged[e] = 1
+                return
+            converged[e] += met
+
+
+cdef inline int converged_of(double previous, double loss, double tol) noexcept nogil:
+    return 1 if converged(previous, loss, tol) else 0
+
+
+cdef void series_train_chunk(const double *stats, int degree, bint shared, double *coef,
+                             Py_ssize_t columns, Py_ssize_t first_group, Py_ssize_t last_group,
+                             Py_ssize_t epochs, Py_ssize_t start, double *losses, Py_ssize_t k,
+                             const double *previous_losses, const Settings *s, bint checked,
+                             int *diverged, int *converged) noexcept nogil:
+    """series_train_gd with the degree a constant (degree <= MOMENTS_SPECIALISED_MAX)."""
+    if degree == 0:
+        series_train_gd(stats, 0, shared, coef, columns, first_group, last_group, epochs, start,
+                        losses, k, previous_losses, s, checked, diverged, converged)
+    elif degree == 1:
+        series_train_gd(stats, 1, shared, coef, columns, first_group, last_group, epochs, start,
+                        losses, k, previous_losses, s, checked, diverged, converged)
+    elif degree == 2:
+        series_train_gd(stats, 2, shared, coef, columns, first_group, last_group, epochs, start,
+                        losses, k, previous_losses, s, checked, diverged, converged)
+    elif degree == 3:
+        series_train_gd(stats, 3, shared, coef, columns, first_group, last_group, epochs, start,
+                        losses, k, previous_losses, s, checked, diverged, converged)
+    elif degree == 4:
+        series_train_gd(stats, 4, shared, coef, columns, first_group, last_group, epochs, start,
+                        losses, k, previous_losses, s, checked, diverged, converged)
+    elif degree == 5:
+        series_train_gd(stats, 5, shared, coef, columns, first_group, last_group, epochs, start,
+                        losses, k, previous_losses, s, checked, diverged, converged)
+    elif degree == 6:
+        series_train_gd(stats, 6, shared, coef, columns, first_group, last_group, epochs, start,
+                        losses, k, previous_losses, s, checked, diverged, converged)
+    elif degree == 7:
+        series_train_gd(stats, 7, shared, coef, columns, first_group, last_group, epochs, start,
+                        losses, k, previous_losses, s, checked, diverged, converged)
+    else:
+        series_train_gd(stats, 8, shared, coef, columns, first_group, last_group, epochs, start,
+                        losses, k, previous_losses, s, checked, diverged, converged)
 
 
 cdef Py_ssize_t series_train(const double *stats, int degree, bint shared, double *coef,
-                             double *spare,
-                             Py_ssize_t columns, double *losses, Py_ssize_t k, Py_ssize_t epochs,
-                             const double *previous_losses, double *row, const Settings *s,
-                             int *status) noexcept nogil:
-    """series_train_gd with the degree a constant (degree <= MOMENTS_SPECIALISED_MAX)."""
-    cdef Py_ssize_t completed = 0
-    cdef int step = OK
+                             double *snapshot, Py_ssize_t columns, double *losses,
+                             Py_ssize_t k, Py_ssize_t epochs, const double *previous_losses,
+                             int *flags, const Settings *s, int *status) noexcept nogil:
+    """Plain gradient descent on the statistics of k series (see series_train_gd),
+    in chunks of SERIES_CHUNK epochs: each group of columns runs a chunk's epochs
+    on its own (slabs of groups on several threads, each column's arithmetic the
+    same whatever the thread), then the chunk's flags say whether some epoch in
+    it stopped the fit -- a column's loss or update not finite (DIVERGED, coef as
+    before that epoch), or every column's loss falling by at most tol
+    (CONVERGED, after its update).  Then every column is run again from the
+    chunk's snapshot up to that epoch, so all stop together.  flags: 2
+    SERIES_CHUNK ints."""
+    cdef Py_ssize_t groups = columns // PF_W, start = 0, chunk, e, slab, completed = 0
+    cdef Py_ssize_t slabs, per_slab = SERIES_SLAB // PF_W, first, last
+    cdef int *diverged = flags
+    cdef int *converged = flags + SERIES_CHUNK
+    cdef int threads, stop = OK
     cdef Poll poll
-    poll_init(&poll, s.poll_signals, POLL_EPOCHS)
-    if degree == 0:
-        series_train_gd(stats, 0, shared, coef, spare, columns, losses, k, epochs,
-                        previous_losses, row, s, &poll, &step, &completed)
-    elif degree == 1:
-        series_train_gd(stats, 1, shared, coef, spare, columns, losses, k, epochs,
-                        previous_losses, row, s, &poll, &step, &completed)
-    elif degree == 2:
-        series_train_gd(stats, 2, shared, coef, spare, columns, losses, k, epochs,
-                        previous_losses, row, s, &poll, &step, &completed)
-    elif degree == 3:
-        series_train_gd(stats, 3, shared, coef, spare, columns, losses, k, epochs,
-                        previous_losses, row, s, &poll, &step, &completed)
-    elif degree == 4:
-        series_train_gd(stats, 4, shared, coef, spare, columns, losses, k, epochs,
-                        previous_losses, row, s, &poll, &step, &completed)
-    elif degree == 5:
-        series_train_gd(stats, 5, shared, coef, spare, columns, losses, k, epochs,
-                        previous_losses, row, s, &poll, &step, &completed)
-    elif degree == 6:
-        series_train_gd(stats, 6, shared, coef, spare, columns, losses, k, epochs,
-                        previous_losses, row, s, &poll, &step, &completed)
-    elif degree == 7:
-        series_train_gd(stats, 7, shared, coef, spare, columns, losses, k, epochs,
-                        previous_losses, row, s, &poll, &step, &completed)
-    else:
-        series_train_gd(stats, 8, shared, coef, spare, columns, losses, k, epochs,
-                        previous_losses, row, s, &poll, &step, &completed)
-    status[0] = INTERRUPTED if poll.interrupted else step
+    slabs = (groups + per_slab - 1) // per_slab
+    threads = max(1, min(s.nthreads, <int>slabs))
+    if not pf_have_openmp():
+        threads = 1
+    poll_init(&poll, s.poll_signals, 1)
+    while start < epochs and stop == OK:
+        if poll_now(&poll):
+            break
+        chunk = min(<Py_ssize_t>SERIES_CHUNK, epochs - start)
+        memcpy(snapshot, coef, <size_t>((degree + 1) * columns) * sizeof(double))
+        for e in range(2 * SERIES_CHUNK * (slabs + 1 if threads > 1 else 1)):
+            flags[e] = 0
+        if threads == 1:
+            for slab in range(slabs):
+                series_train_chunk(stats, degree, shared, coef, columns, slab * per_slab,
+                                   min((slab + 1) * per_slab, groups), chunk, start, losses, k,
+                                   previous_losses, s, True, diverged, converged)
+        else:
+            for slab in prange(slabs, num_threads=threads, schedule="static"):
+                first = slab * per_slab
+                last = min(first + per_slab, groups)
+                series_train_chunk(stats, degree, shared, coef, columns, first, last, chunk,
+                                   start, losses, k, previous_losses, s, True,
+                                   flags + (slab + 1) * 2 * SERIES_CHUNK,
+                                   flags + (slab + 1) * 2 * SERIES_CHUNK + SERIES_CHUNK)
+            for slab in range(slabs):  # every slab's flags into the chunk's, in order
+                for e in range(chunk):
+                    diverged[e] |= flags[(slab + 1) * 2 * SERIES_CHUNK + e]
+                    converged[e] += flags[(slab + 1) * 2 * SERIES_CHUNK + SERIES_CHUNK + e]
+        for e in range(chunk):
+            if diverged[e]:
+                stop = DIVERGED
+                break
+            if s.tol > 0.0 and converged[e] == k:
+                stop = CONVERGED
+                e += 1  # that epoch's update is taken
+                break
+        if stop == OK:
+            start += chunk
+            completed = start
+        else:  # every column again from the snapshot, up to the stopping epoch
+            memcpy(coef, snapshot, <size_t>((degree + 1) * columns) * sizeof(double))
+            for slab in range(slabs):
+                series_train_chunk(stats, degree, shared, coef, columns, slab * per_slab,
+                                   min((slab + 1) * per_slab, groups), e, start, losses, k,
+                                   previous_losses, s, False, diverged, converged)
+            completed = start + e
+    status[0] = INTERRUPTED if poll.interrupted else stop
     return completed
 
 
@@ -1765,33 +1933,39 @@ def series_moments(const floating[::1] x, const floating[:, ::1] y, const double
 
 def series_train_moments(const double[:, ::1] stats, double[:, ::1] coef,
                          double[:, ::1] losses, double lr, double tol,
-                         const double[::1] previous_losses, bint poll_signals):
+                         const double[::1] previous_losses, bint poll_signals, int threads=1):
     """Plain gradient descent on the statistics of k series at once (degree <= 8):
     stats (k, 3 degree + 3) as series_moments gives them, coef (degree + 1, k)
     in place, losses (epochs, k).  Each column's coefficients and losses are
     those of train_moments on its own statistics, bit for bit, while no column
-    diverges and tol is not met.  Returns (epochs completed, status)."""
+    diverges and tol is not met (then all stop at that epoch: see series_train);
+    the same for every thread count.  Returns (epochs completed, status)."""
     cdef Py_ssize_t k = stats.shape[0], width = stats.shape[1], columns, c, j, completed
+    cdef Py_ssize_t slabs
     cdef int degree = <int>coef.shape[0] - 1, status = OK
     cdef Settings settings
     cdef bint shared
     cdef double *buffer
+    cdef int *flags
     if degree > MOMENTS_SPECIALISED_MAX:
         raise ValueError(f"degree must be at most {MOMENTS_SPECIALISED_MAX}")
     columns = (k + PF_W - 1) // PF_W * PF_W
+    slabs = (columns // PF_W + SERIES_SLAB // PF_W - 1) // (SERIES_SLAB // PF_W)
     settings.lr = lr
     settings.tol = tol
-    settings.nthreads = 1
+    settings.nthreads = threads
     settings.poll_signals = poll_signals
     # stats and coefficients by rows, padded with zero columns to whole vectors
-    buffer = <double *>malloc(<size_t>(columns * (width + 2 * (degree + 1) + 1) + 8)
+    buffer = <double *>malloc(<size_t>(columns * (width + 2 * (degree + 1)) + 8)
                               * sizeof(double))
-    if buffer == NULL:
+    flags = <int *>malloc(<size_t>(2 * SERIES_CHUNK * (slabs + 1)) * sizeof(int))
+    if buffer == NULL or flags == NULL:
+        free(buffer)
+        free(flags)
         raise MemoryError("polyfit: out of memory for the statistics")
     cdef double *rows = <double *>((<uintptr_t>buffer + 63) & ~(<uintptr_t>63))
     cdef double *current = rows + columns * width
-    cdef double *spare = current + columns * (degree + 1)
-    cdef double *row = spare + columns * (degree + 1)
+    cdef double *snapshot = current + columns * (degree + 1)
     try:
         shared = True  # the same power sums in every column: G broadcast, not loaded
         for j in range(width):
@@ -1803,15 +1977,16 @@ def series_train_moments(const double[:, ::1] stats, double[:, ::1] coef,
             for c in range(columns):
                 current[j * columns + c] = coef[j, c] if c < k else 0.0
         with nogil:
-            completed = series_train(rows, degree, shared, current, spare, columns,
+            completed = series_train(rows, degree, shared, current, snapshot, columns,
                                      &losses[0, 0] if losses.shape[0] else NULL, k,
-                                     losses.shape[0], &previous_losses[0], row, &settings,
+                                     losses.shape[0], &previous_losses[0], flags, &settings,
                                      &status)
         for j in range(degree + 1):
             for c in range(k):
                 coef[j, c] = current[j * columns + c]
     finally:
         free(buffer)
+        free(flags)
     check_status(status)
     return completed, status
 

@@ -274,4 +274,5 @@ def series_train_moments(
     tol: float,
     previous_losses: NDArray[np.float64],
     poll_signals: bool,
+    threads: int = 1,
 ) -> tuple[int, int]: ...
