@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -274,6 +275,66 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
     }
 
 
+def series_case(repeat: int, n: int = 1000, k: int = 1000) -> dict[str, object]:
+    """k series of n samples sharing x, degree 3: one fit(x, Y) against a Python
+    loop of k single fits, for both methods (their defaults otherwise)."""
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0.0, 10.0, n)
+    y = np.sin(np.outer(x, rng.uniform(0.1, 0.3, k))) + 0.01 * rng.standard_normal((n, k))
+    columns = [np.ascontiguousarray(y[:, c]) for c in range(k)]
+
+    def loop(method: str, epochs: int) -> Callable[[], object]:
+        return lambda: [polyfit.fit(x, v, 3, method=method, epochs=epochs) for v in columns]
+
+    times = timed_side_by_side(
+        {
+            "fit(x, Y), moments, 2000 epochs": lambda: polyfit.fit(
+                x, y, 3, method="moments", epochs=2000
+            ),
+            f"{k} fits in a loop, moments": loop("moments", 2000),
+            "fit(x, Y), exact, 200 epochs": lambda: polyfit.fit(x, y, 3, epochs=200),
+            f"{k} fits in a loop, exact": loop("exact", 200),
+        },
+        repeat,
+    )
+    return {
+        "name": f"many series: {k} of n={n}, degree 3, one call against a loop",
+        "times": times,
+        "ratios": {
+            "loop / one call, moments": times[f"{k} fits in a loop, moments"]
+            / times["fit(x, Y), moments, 2000 epochs"],
+            "loop / one call, exact": times[f"{k} fits in a loop, exact"]
+            / times["fit(x, Y), exact, 200 epochs"],
+        },
+    }
+
+
+def weights_case(repeat: int, large: int) -> dict[str, object]:
+    """A weighted fit against the same fit unweighted: the tutorial's size (in
+    cache) and a large one (memory-bound: 24 bytes a sample instead of 16)."""
+    rng = np.random.default_rng(6)
+    cases: dict[str, Callable[[], object]] = {}
+    for n, epochs in ((2000, 2000), (large, 20)):
+        x = rng.uniform(-1.0, 1.0, n)
+        y = np.sin(3.0 * x) + 0.1 * rng.standard_normal(n)
+        w = rng.uniform(0.5, 1.5, n)
+        options = {"lr": 0.5 / (2.0 * n * 4), "epochs": epochs, "init": np.zeros(4), "threads": 1}
+        cases[f"n={n:,}, unweighted"] = lambda x=x, y=y, o=options: polyfit.fit(x, y, 3, **o)
+        cases[f"n={n:,}, sample_weight"] = lambda x=x, y=y, w=w, o=options: polyfit.fit(
+            x, y, 3, sample_weight=w, **o
+        )
+    times = timed_side_by_side(cases, repeat)
+    return {
+        "name": "sample_weight: degree 3, scale=True, one thread",
+        "times": times,
+        "ratios": {
+            f"weighted / unweighted, n={n:,}": times[f"n={n:,}, sample_weight"]
+            / times[f"n={n:,}, unweighted"]
+            for n in (2000, large)
+        },
+    }
+
+
 def python_threads_case(repeat: int, fits: int = 8) -> dict[str, object]:
     """Eight fits from eight Python threads against the same fits one after another."""
     rng = np.random.default_rng(4)
@@ -471,6 +532,9 @@ def chart(results: list[dict[str, object]], path: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Every case runs fixed epoch counts on purpose: polyfit's advice (a
+    # ConvergenceWarning's remedy) is not what is measured here.
+    warnings.simplefilter("ignore", polyfit.PolyfitWarning)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (smoke)")
     parser.add_argument("--repeat", type=int, default=None, help="repeats of the fast cases")
@@ -489,6 +553,8 @@ def main(argv: list[str] | None = None) -> int:
         ("degree 8", lambda: degree8_case(max(1, repeat // 3), epochs=100 if args.quick else 2000)),
         ("large", lambda: large_case(large_n, 20, large_repeat)),
         ("Python threads", lambda: python_threads_case(max(1, repeat // 3))),
+        ("many series", lambda: series_case(max(1, repeat // 5), k=50 if args.quick else 1000)),
+        ("sample_weight", lambda: weights_case(repeat, large_n)),
         ("peak memory", lambda: peak_memory_case(large_n)),
         ("CSV read", lambda: csv_read_case(20_000 if args.quick else 1_000_000, large_repeat)),
     ]
