@@ -33,9 +33,10 @@ def resolve_threads(threads: int | None, n: int) -> int:
 
 
 def require_finite_data(x: np.ndarray, y: np.ndarray) -> None:
-    """Scan x and y (compiled) and raise the ValueError naming the first NaN or inf."""
+    """Scan x and y (compiled; y 1-D, or 2-D and C-contiguous) and raise the
+    ValueError naming the first NaN or inf."""
     _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
-    _validation.require_finite(y, "y", _kernels.first_nonfinite(y))
+    _validation.require_finite(y, "y", _kernels.first_nonfinite(y.reshape(-1)))
 
 
 def poll_signals() -> bool:
@@ -44,8 +45,9 @@ def poll_signals() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-# A chunk of epochs: (coef, losses out, previous loss) -> (completed, status).
-Runner = Callable[[np.ndarray, np.ndarray, float], tuple[int, int]]
+# A chunk of epochs: (coef, losses out, previous loss) -> (completed, status); for
+# many series the previous loss is an array (one per series).
+Runner = Callable[[np.ndarray, np.ndarray, Any], tuple[int, int]]
 
 
 class Optimizer:
@@ -83,14 +85,17 @@ def train(
     lr: float,
     on_divergence: Callable[[int], DivergenceError],
     epoch_work: int = 1,
+    series: int | None = None,
 ) -> tuple[np.ndarray, int, bool]:
     """Run the epochs in as few compiled calls as the callback (and progress bar) allow.
 
     epoch_work: sample x coefficient products of one epoch, which sizes the
-    calls while a progress bar is wanted.  Returns (losses, epochs run,
-    converged); coef is updated in place.
+    calls while a progress bar is wanted.  series: the number of series of a
+    2-D y (losses (epochs, series), a previous loss per series, the callback
+    given each epoch's losses as an array), or None.  Returns (losses, epochs
+    run, converged); coef is updated in place.
     """
-    losses = np.empty(settings.epochs)
+    losses = np.empty(settings.epochs if series is None else (settings.epochs, series))
     per_call = max(1, PROGRESS_WORK // max(1, epoch_work)) if settings.progress else None
     bar = None
     t = 0
@@ -100,7 +105,11 @@ def train(
             end = settings.epochs if per_call is None else min(settings.epochs, t + per_call)
             if settings.callback is not None:  # return to Python where a callback is due
                 end = min(end, (t // settings.log_every + 1) * settings.log_every)
-            previous = float(losses[t - 1]) if t > 0 else math.nan
+            previous: Any
+            if series is None:
+                previous = float(losses[t - 1]) if t > 0 else math.nan
+            else:  # a row of losses (contiguous), or none known
+                previous = losses[t - 1] if t > 0 else np.full(series, math.nan)
             completed, status = run(coef, losses[t:end], previous)
             if status == _kernels.STATUS_DIVERGED:
                 raise on_divergence(t + completed)
@@ -111,7 +120,8 @@ def train(
                     bar = _progress_bar(settings.epochs, t)
                 elif bar is not None:
                     bar.update(completed)
-            if not _validation.continue_after(settings, t - 1, float(losses[t - 1]), coef):
+            logged = float(losses[t - 1]) if series is None else losses[t - 1].copy()
+            if not _validation.continue_after(settings, t - 1, logged, coef):
                 break
             if converged:
                 break
@@ -155,18 +165,19 @@ def checked_statistics(
     degree: int,
     window: Window,
 ) -> np.ndarray:
-    """stats, or the ValueError that names why a sum is not finite."""
+    """stats, or the ValueError that names why a sum is not finite.  For many
+    series stats is (k, 3 degree + 3), y (n, k) and weights (n,) or (n, k)."""
     if not np.isfinite(stats).all():
         require_finite_data(x, y)
-        powers_finite = bool(np.isfinite(stats[: 2 * degree + 1]).all())
+        powers_finite = bool(np.isfinite(stats[..., : 2 * degree + 1]).all())
         # scaled, |u| <= 1 and sum w u^k <= sum w: only the weights can overflow
         if (
             weights is not None
             and not powers_finite
-            and (window.scaling or not math.isfinite(stats[0]))
+            and (window.scaling or not np.isfinite(stats[..., 0]).all())
         ):
             with np.errstate(over="ignore"):
-                total = float(np.sum(weights))
+                total = float(np.max(np.sum(weights, axis=0)))
             raise ValueError(
                 f"the weighted power sums overflow float64 (sample_weight adds up to "
                 f"{total:g}): divide sample_weight by a constant first (the fit does not change)"
@@ -209,17 +220,20 @@ def weighted_data(
     The range is read in one compiled pass, and once more over the samples of
     nonzero weight if some weight is 0 (a ValueError names a NaN or inf in x,
     and in y where samples are dropped: data must be finite whatever their
-    weight).
+    weight).  For many series (y and weights of shape (n, k)) a sample is a
+    row of y: it counts if its weight is nonzero in some series.
     """
     lo, hi = data_range(x)
     if weights is None or weights.smallest > 0.0:
         return x, y, None if weights is None else weights.values, (lo, hi)
-    kept = weights.values > 0.0
+    kept: np.ndarray = weights.values > 0.0
+    if kept.ndim == 2:
+        kept = np.any(kept, axis=1)
     kept_lo = float(np.min(x, where=kept, initial=math.inf))
     kept_hi = float(np.max(x, where=kept, initial=-math.inf))
     if (kept_lo, kept_hi) == (lo, hi):
         return x, y, weights.values, (lo, hi)
-    _validation.require_finite(y, "y", _kernels.first_nonfinite(y))  # dropped y too
+    _validation.require_finite(y, "y", _kernels.first_nonfinite(y.reshape(-1)))  # dropped y too
     return x[kept], y[kept], weights.values[kept], (kept_lo, kept_hi)
 
 
@@ -362,7 +376,7 @@ def fit(
     init: ArrayLike | None = None,
     seed: Any = None,
     log_every: int = 100,
-    callback: Callable[[int, float, np.ndarray], Any] | None = None,
+    callback: Callable[[int, Any, np.ndarray], Any] | None = None,
     threads: int | None = None,
     method: str = "exact",
     tol: float | None = None,
@@ -544,7 +558,21 @@ def fit(
     method = _validation.as_choice(method, "method", METHODS)
     scale = _validation.as_bool(scale, "scale")
     threads = _validation.as_threads(threads)
-    x, y = _validation.samples(x, y, keep_float32=True)
+    x, y = _validation.samples(x, y, keep_float32=True, series=True)
+    if y.ndim == 2:  # k series sharing x, one compiled call per stage for all of them
+        from . import _series  # here: _series builds on this module
+
+        series = y.shape[1]
+        return _series.fit(
+            x,
+            y,
+            _validation.sample_weights(sample_weight, x.shape[0], series=series),
+            settings,
+            method,
+            scale,
+            threads,
+            _validation.initial_coef(init, seed, settings.degree, series=series),
+        )
     checked_weights = _validation.sample_weights(sample_weight, x.shape[0])
     start = _validation.initial_coef(init, seed, settings.degree)
     nthreads = resolve_threads(threads, x.shape[0])
