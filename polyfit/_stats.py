@@ -297,7 +297,8 @@ def rewindow(stats: np.ndarray, degree: int, old: Window, new: Window) -> np.nda
     rounding it adds is of the order of what the sums of `old` already carry
     (their errors pass through the same map), and it is inf where the powers
     overflow.  Used to solve for the optimum of statistics taken in raw x in
-    the better-conditioned variable of x's range.
+    the better-conditioned variable of x's range.  stats: (3 degree + 3,), or
+    (k, 3 degree + 3) for many series.
     """
     size = 2 * degree + 1
     a = new.factor / old.factor
@@ -311,8 +312,13 @@ def rewindow(stats: np.ndarray, degree: int, old: Window, new: Window) -> np.nda
             for j in range(m + 1):
                 weights[m, j] = binomials[j] * np.float64(a) ** j * np.float64(b) ** (m - j)
         out = np.empty_like(stats)
-        out[:size] = weights @ stats[:size]
         cross = slice(size, size + degree + 1)
+        if stats.ndim == 2:  # many series: a row each
+            out[:, :size] = stats[:, :size] @ weights.T
+            out[:, cross] = stats[:, cross] @ weights[: degree + 1, : degree + 1].T
+            out[:, -1] = stats[:, -1]
+            return out
+        out[:size] = weights @ stats[:size]
         out[cross] = weights[: degree + 1, : degree + 1] @ stats[cross]
     out[-1] = stats[-1]
     return out
