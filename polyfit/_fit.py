@@ -397,13 +397,17 @@ def fit(
 
     Parameters
     ----------
-    x, y : array_like, shape (n,)
+    x : array_like, shape (n,)
+    y : array_like, shape (n,) or (n, k)
         The samples, n >= 1, finite.  Any real dtype; float32 data stay float32
         in memory (each sample is widened to float64 before any arithmetic),
-        everything else is used as float64.  Never modified.
+        everything else is used as float64.  Never modified.  A 2-D y holds k
+        series sharing x (a column each, as numpy's ``polynomial.polyfit``
+        takes them): k polynomials are fitted in one call, see "Many series"
+        below; it is read in place when C-contiguous (row-major).
     degree : int, default 3
         Degree d >= 0 of the polynomial.
-    sample_weight : array_like, shape (n,), optional
+    sample_weight : array_like, shape (n,) or y's (n, k), optional
         Weights w_i >= 0, finite, not all 0 (scikit-learn's meaning): the loss
         is sum w_i (p(x_i) - y_i)^2, so a weight of 2 counts a sample twice and
         a weight of 0 drops it: from the loss, the gradient, `optimal_loss`,
@@ -411,26 +415,34 @@ def fit(
         ``scale=True`` maps onto [-1, 1]); its x and y must still be finite.
         Any real dtype, used as float64; never modified.  Default: every
         weight 1 (weights that are all 1 give the unweighted fit, bit for bit).
+        For a 2-D y: one weight per sample shared by every series, or one per
+        value (a set per series, each not all 0).
     lr : float or "auto", default "auto"
         Learning rate, finite and > 0.  "auto" takes 1 / (2 lambda_max(G)),
         G_jk = sum w u^(j+k) of the training variable u (x, or the scaled x), the
         step with which every epoch lowers the loss; `FitResult.lr` reports it.
+        For a 2-D y one step serves every series: with weights per value, the
+        smallest of the series' own (the largest lambda_max).
     epochs : int, default 2000
         Number of epochs, >= 0.
-    init : array_like, shape (degree + 1,), optional
+    init : array_like, shape (degree + 1,) or (degree + 1, k), optional
         Starting coefficients, lowest power first (in the scaled variable with
-        `scale`).  Default: zeros, or with `seed` the tutorial's random start.
+        `scale`); for a 2-D y one start for every series, or a column each.
+        Default: zeros, or with `seed` the tutorial's random start.
     seed : None, int or numpy.random.Generator, optional
         With `seed` (and no `init`) the start is
         ``numpy.random.default_rng(seed).standard_normal(degree + 1)``, the
-        tutorial's random start.  Without either the start is zeros, so the same
-        call gives the same bits in every process.
+        tutorial's random start (for a 2-D y, the same for every series: each
+        series then starts as its own fit with that seed).  Without either the
+        start is zeros, so the same call gives the same bits in every process.
     log_every : int, default 100
         The callback runs after epochs t with ``t % log_every == log_every - 1``.
     callback : callable, optional
         ``callback(epoch, loss, coef)`` with the epoch's loss and a copy of the
-        coefficients after its update (in the scaled variable with `scale`).
-        Returning ``False`` stops training.
+        coefficients after its update (in the scaled variable with `scale`);
+        for a 2-D y copies of every series' losses, shape (k,), and
+        coefficients, (degree + 1, k).  Returning ``False`` stops training
+        (every series).
     threads : int, optional
         Threads for the passes over the data.  Default: all cores when
         n >= 65536, else 1.  The result is bitwise the same for every count.
@@ -440,7 +452,9 @@ def fit(
         squared loss), then runs the same epochs on them at O(degree^2) each.
     tol : float, optional
         Stop once an epoch lowers the loss by less than ``tol`` times the loss
-        before it (``FitResult.converged``).  Default: run all epochs.  A fit
+        before it (``FitResult.converged``); for a 2-D y, once an epoch does
+        so for every series (a series that met tol before keeps training
+        until then).  Default: run all epochs.  A fit
         stopped by `tol` is still compared with `FitResult.optimal_loss`: on an
         ill-conditioned problem the loss falls slowly long before the optimum,
         so a small step is no proof of being there.
@@ -452,7 +466,10 @@ def fit(
         The update rule, as torch.optim's: "gd" is the tutorial's plain step;
         "momentum" is SGD(momentum=`momentum`); "rmsprop" is RMSprop(alpha=`alpha`,
         eps=`eps`); "adam" is Adam(betas=`betas`, eps=`eps`), bias-corrected.
-        Compiled into the epoch loop for both methods.
+        Compiled into the epoch loop for both methods.  For a 2-D y the
+        compiled loops over all series are plain gradient descent; the other
+        rules run series by series (each its own 1-D fit, under the 2-D
+        fit's stopping rules), no faster than a loop of 1-D fits.
     momentum, alpha, betas, eps
         The optimiser's hyper-parameters; torch.optim's defaults.
     progress : bool, default False
@@ -465,7 +482,9 @@ def fit(
     FitResult
         ``coef`` (lowest power first), ``losses`` (one per epoch run), ``loss``
         (of the returned coef), ``optimal_loss`` (the least-squares loss of this
-        degree), ``converged``, ``epochs_run`` and the settings.
+        degree), ``converged``, ``epochs_run`` and the settings.  For a 2-D y:
+        ``coef`` and ``scaled_coef`` (degree + 1, k), ``losses`` (epochs_run,
+        k), ``loss`` and ``optimal_loss`` (k,).
 
     Raises
     ------
@@ -474,7 +493,9 @@ def fit(
     DivergenceError
         When a loss or a coefficient becomes non-finite: a step too large (its
         `remedy` is ``lr="auto"``, and ``scale=True`` if x was not scaled), or
-        powers of x beyond float64 (blamed on the degree and x's range).
+        powers of x beyond float64 (blamed on the degree and x's range).  For a
+        2-D y: the first epoch at which any series' loss or update is not
+        finite stops every series; the error names that series (`column`).
 
     Warns
     -----
@@ -492,6 +513,13 @@ def fit(
     RankWarning
         When there are fewer distinct x (of nonzero weight) than degree + 1
         (for example constant x): the least-squares polynomial is not unique.
+
+        For a 2-D y each warning is issued once for the fit: where the series
+        share G (no weights per value) the rank and conditioning checks are
+        the 1-D fit's own; otherwise, and always for ConvergenceWarning, it
+        names the worst series and carries that series' own message and
+        remedy -- for convergence the series that needs the most epochs, so
+        the remedy gets every series within 1 %.
 
     See Also
     --------
@@ -519,6 +547,16 @@ def fit(
     large terms when the fit is close (L_t much smaller than sum y^2): its
     absolute error is then about 1e-16 * sum y^2.
 
+    Many series (a 2-D y): every stage is one compiled call for all k series
+    -- the power sums, the epochs (on the statistics, or on the data with a
+    pass over x per epoch that serves every series), the final sums -- and the
+    checks are numpy expressions over the k columns.  With method="moments"
+    each series' coefficients, losses and loss are those of its own 1-D fit
+    (with the same lr) bit for bit; with method="exact" they agree to about
+    1e-12 (its pass adds each series' terms in another order).  One window
+    (scale=True) serves every series: x's range over the samples that count
+    in some series.  method="moments" beyond degree 8 runs series by series.
+
     Every fit takes the power sums in the scaled variable in one compiled pass
     (the same pass gives lr="auto" and method="moments" their statistics, so
     the default fit makes no extra pass; with ``scale=False`` it is one more)
@@ -539,6 +577,9 @@ def fit(
     >>> weighted = polyfit.fit(x, y, 3, sample_weight=np.where(x < 5, 1.0, 3.0))
     >>> bool(weighted.loss <= 1.01 * weighted.optimal_loss)
     True
+    >>> many = polyfit.fit(x, np.column_stack([y, 2 * y, y - x]), 3, method="moments")
+    >>> many.coef.shape, many.losses.shape, many.predict([0.5, 1.5]).shape
+    ((4, 3), (2000, 3), (2, 3))
     """
     settings = _validation.settings(
         degree,

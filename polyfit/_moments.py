@@ -621,7 +621,9 @@ def fit_stream(
     ----------
     chunks : iterable of (x, y) or (x, y, sample_weight) tuples
         A chunk's sample_weight is as in `polyfit.fit` (None: every weight 1);
-        a chunk may have all weights 0, though not every chunk.
+        a chunk may have all weights 0, though not every chunk.  y may be 2-D
+        (k series sharing x, the same k in every chunk): the fit is then that
+        of `polyfit.fit` for a 2-D y.
     degree : int, default 3
     domain : (float, float) or None
         Required, as for `Moments`: (lo, hi) covering x in every chunk (x is

@@ -338,17 +338,17 @@ def epochs_needed(
     bisection over all of them together (the excess falls monotonically)."""
 
     def excess_after(epochs: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore"):  # 0 * -inf: epoch 0 of the top direction
-            factors = np.nan_to_num(
-                np.exp(2.0 * log_rates * epochs[:, np.newaxis].astype(np.float64)), nan=1.0
-            )
-        found: np.ndarray = np.sum(energy * factors, axis=1)
+        """The excess after epochs >= 1 (a direction with log_rate -inf is gone;
+        rows already settled may pass 0 and get NaN, which is not read)."""
+        with np.errstate(invalid="ignore"):
+            factors = np.exp((2.0 * epochs.astype(np.float64))[:, np.newaxis] * log_rates)
+        found: np.ndarray = np.einsum("ij,ij->i", energy, factors)
         return found
 
     count = energy.shape[0]
     low = np.zeros(count, dtype=np.int64)
     high = np.full(count, cap, dtype=np.int64)
-    done = excess_after(low) <= excess
+    done = energy.sum(axis=1) <= excess  # after no epoch
     beyond = excess_after(high) > excess
     high[done] = 0
     while True:
