@@ -200,7 +200,7 @@ class FitResult:
         total = float(np.sum(self.loss))
         data_axes.set(xlabel="x", ylabel="y", title=f"loss {total:.6g}")
         data_axes.legend()
-        epochs = np.arange(self.losses.size)
+        epochs = np.arange(self.losses.shape[0])
         loss_axes.plot(epochs, self.losses, color="tab:red")
         loss_axes.set_yscale("log")
         loss_axes.set(

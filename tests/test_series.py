@@ -602,3 +602,13 @@ def test_sums_beyond_float64_are_refused_naming_the_cure():
     y[:, 1] *= 1e160
     with pytest.raises(ValueError, match=r"sums of y\*\*2 .* overflow float64.*divide y"):
         polyfit.fit(x, y, 3, method="moments")
+
+
+def test_plot_draws_every_series():
+    x, y = series_data(n=80, k=3)
+    result = quiet(polyfit.fit, x, y, 2, epochs=20)
+    figure = result.plot(x, y)
+    data_axes, loss_axes = figure.axes
+    assert len(data_axes.lines) == 3 and len(data_axes.collections) == 3
+    assert len(loss_axes.lines) == 3
+    assert data_axes.get_title() == f"loss {float(np.sum(result.loss)):.6g}"
