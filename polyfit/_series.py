@@ -204,10 +204,6 @@ class SeriesDiagnosis:
         return self.best.shared
 
     @functools.cached_property
-    def x_range(self) -> tuple[float, float]:
-        return self._x_range()
-
-    @functools.cached_property
     def scaled_best(self) -> SeriesOptimum:
         if self.scaled or self._scaled_optimum is None:
             return self.best
@@ -235,9 +231,13 @@ class SeriesDiagnosis:
             if self.train is None
             else self.train.column(column).eigenvalues
         )
-        x_range = self._x_range
+        x_range, describe = self._x_range, self.describe
         if self._column_range is not None and not self.shared:
+            # the series' own samples (constant x, the largest |u|), in the shared window
             x_range = functools.partial(self._column_range, column)
+            if describe is None:
+                lo, hi = self._x_range()
+                describe = f"x in [{lo:g}, {hi:g}]" + (" scaled to [-1, 1]" if self.scaled else "")
         return Diagnosis(
             self.degree,
             self.face,
@@ -248,7 +248,7 @@ class SeriesDiagnosis:
             None if self.train_stats is None else self.train_stats[column],
             lambda: self.scaled_best.column(column),
             self.window,
-            self.describe,
+            describe,
         )
 
 
@@ -737,7 +737,6 @@ def exact_runner(
     """Epochs on the data: series_epochs_run (plain gradient descent: one pass
     over the rows per epoch for every series), else run_epochs series by
     series (on a column-major copy of y, and of weights per value)."""
-    previous_none = math.nan
     if settings.optimizer == "gd":
 
         def run(coef: np.ndarray, losses: np.ndarray, previous: Any) -> tuple[int, int]:
@@ -773,8 +772,8 @@ def exact_runner(
             coef,
             losses,
             lr,
-            0.0,
-            previous_none,
+            0.0,  # no tol here: ColumnRunner applies it to all series together
+            math.nan,
             window.shift,
             window.factor,
             data.column_threads,
