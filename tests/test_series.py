@@ -612,3 +612,23 @@ def test_plot_draws_every_series():
     assert len(data_axes.lines) == 3 and len(data_axes.collections) == 3
     assert len(loss_axes.lines) == 3
     assert data_axes.get_title() == f"loss {float(np.sum(result.loss)):.6g}"
+
+
+def test_conditioning_warning_per_value_names_the_worst_conditioned_series():
+    """Weights per value give each series its own G: one ConditioningWarning,
+    naming the series whose G (raw x, degree 6) has the largest condition number."""
+    x = np.linspace(0.0, 10.0, 300)
+    y = np.column_stack([np.sin(x), np.cos(x), np.sqrt(x), x / 10])
+    rng = np.random.default_rng(2)
+    weights = rng.uniform(0.1, 1.0, (300, 4))
+    weights[:150, 2] = 1e-3  # series 2 hardly sees the left half: the worst conditioned
+    powers = np.vander(x, 7, increasing=True)
+    conditions = [np.linalg.cond(powers.T @ (weights[:, [c]] * powers)) for c in range(4)]
+    worst = int(np.argmax(conditions))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        polyfit.fit(x, y, 6, sample_weight=weights, scale=False, epochs=5, lr=1e-12)
+    found = [w.message for w in caught if issubclass(w.category, polyfit.ConditioningWarning)]
+    assert len(found) == 1
+    assert str(found[0]).startswith(f"4 of 4 series are ill-conditioned; the worst, series {worst}")
+    assert found[0].remedy == {"scale": True}
