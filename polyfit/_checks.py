@@ -151,6 +151,7 @@ def check_rank(
     distinct: Callable[[], int] | None,
     scale: bool,
     weighted: bool = False,
+    where: str = "",
 ) -> bool:
     """Warn (RankWarning) when there are fewer distinct x than degree + 1.
 
@@ -163,7 +164,8 @@ def check_rank(
     weighted: the fit has sample weights.  A sample of weight 0 adds nothing
     to G and counts nowhere: distinct() counts the distinct x of nonzero
     weight, `count` is at least the number of samples of nonzero weight, and
-    x's range is theirs.
+    x's range is theirs.  where: prefixed to the problem (for many series,
+    the series it is about).
     """
     degree = diagnosis.degree
     if degree == 0 or (count >= degree + 1 and diagnosis.best.rank >= degree + 1):
@@ -193,16 +195,17 @@ def check_rank(
             f"{bound}{found} distinct x{which} for degree {degree}: infinitely many "
             f"polynomials of degree {degree} fit these data equally well"
         )
-    problem += "; the fit returns one of them"
+    problem = where + problem + "; the fit returns one of them"
     _warn(RankWarning(problem, diagnosis.face.restrict({"degree": found - 1})))
     return True
 
 
-def check_conditioning(diagnosis: Diagnosis, method: str) -> None:
+def check_conditioning(diagnosis: Diagnosis, method: str, where: str = "") -> None:
     """Warn (ConditioningWarning) when cond(G) in the training variable is beyond
     CONDITION_LIMIT: for method="moments" the power sums cannot carry the
     gradient, for both methods gradient descent cannot get near the optimum.
-    The remedy scales x, or lowers the degree where scaling is not enough."""
+    The remedy scales x, or lowers the degree where scaling is not enough.
+    where: prefixed to the problem."""
     condition = _stats.condition(diagnosis.train_eigen)
     if condition < _stats.CONDITION_LIMIT:
         return
@@ -233,7 +236,7 @@ def check_conditioning(diagnosis: Diagnosis, method: str) -> None:
                 remedy["degree"] = lower
             else:
                 problem += f"; degree {lower} is the highest that is well conditioned here"
-    _warn(ConditioningWarning(problem, remedy))
+    _warn(ConditioningWarning(where + problem, remedy))
 
 
 def _round_up(epochs: int) -> int:
@@ -252,6 +255,8 @@ def check_convergence(
     epochs_run: int,
     converged: bool,
     start: np.ndarray,
+    where: str = "",
+    largest: float | None = None,
 ) -> None:
     """Warn (ConvergenceWarning) when the fit ended more than 1 % above the
     optimum (and beyond the accuracy of the two losses).
@@ -262,7 +267,9 @@ def check_convergence(
     the call that gets there from the same start: the epochs plain gradient
     descent with lr="auto" needs (from G's eigenvalues), with x scaled if it
     was not, method="moments" for the many epochs (one pass over the data),
-    and tol=None so that tol does not stop it first.
+    and tol=None so that tol does not stop it first.  where: prefixed to the
+    problem; largest: the eigenvalue lr="auto" is taken from when it is not
+    this G's own (many series with a weight per value share one step).
     """
     best = diagnosis.best
     if settings.epochs == 0 or (epochs_run < settings.epochs and not converged):
@@ -281,7 +288,7 @@ def check_convergence(
     # Losses are known to best.slack; and gradient descent is not asked to remove
     # more than all but ~1e-13 of the start's excess (where the optimum is 0, as
     # for y = 0, "within 1 %" would otherwise mean exactly 0).
-    approach = _stats.decay(model, start)
+    approach = _stats.decay(model, start, largest)
     floor = best.slack + _stats.SLACK * (diagnosis.degree + 1) * _stats.EPS * approach.initial
     if excess <= TOLERANCE * best.loss + floor:
         return
@@ -292,7 +299,7 @@ def check_convergence(
         above = f"{100.0 * excess / best.loss:.2g}% above the least-squares optimum"
     else:
         above = f"at {loss / best.loss:.3g} times the least-squares optimum"
-    problem = (
+    problem = where + (
         f"the fit of degree {diagnosis.degree} ended {above} (loss {loss:.6g}, optimal_loss "
         f"{best.loss:.6g}) after {epochs_run} epochs" + (" (stopped by tol)" if converged else "")
     )
@@ -334,18 +341,25 @@ def check_convergence(
 
 
 def divergence(
-    diagnosis: Diagnosis, settings: _validation.Settings, epoch: int, lr: float, coef: np.ndarray
+    diagnosis: Diagnosis,
+    settings: _validation.Settings,
+    epoch: int,
+    lr: float,
+    coef: np.ndarray,
+    column: int | None = None,
 ) -> DivergenceError:
     """The DivergenceError for a non-finite loss or coefficient (the data are
     finite): powers of x beyond float64 (blamed on the degree and x's range),
-    or a step too large (lr="auto" takes a stable one)."""
+    or a step too large (lr="auto" takes a stable one).  column: for many
+    series, the one that diverged (named in the message; `diagnosis` is its)."""
+    where = "" if column is None else f" in series {column} (y[:, {column}])"
     degree = diagnosis.degree
     face = diagnosis.face
     remedy: dict[str, object] = {}
     largest = diagnosis.max_abs_x
     if degree > 0 and largest > 1.0 and 2 * degree * math.log2(largest) >= 1024:
         problem = (
-            f"training diverged at epoch {epoch}: x**{2 * degree} overflows float64 for |x| "
+            f"training diverged at epoch {epoch}{where}: x**{2 * degree} overflows float64 for |x| "
             f"up to {largest:g} (degree {degree} over {diagnosis.describe}), whatever the lr"
         )
         if diagnosis.can_rescale and face.rescale is not None:
@@ -355,9 +369,9 @@ def divergence(
             remedy["degree"] = min(highest, degree - 1)
             if diagnosis.face.rescale is None:
                 problem += f"; {face.rescale_advice}"
-        return DivergenceError(epoch, lr, coef, problem, face.restrict(remedy))
+        return DivergenceError(epoch, lr, coef, problem, face.restrict(remedy), column)
     problem = (
-        f"training diverged at epoch {epoch}: the loss or a coefficient became non-finite "
+        f"training diverged at epoch {epoch}{where}: the loss or a coefficient became non-finite "
         f"with lr={lr:.3g}, a step too large for these data"
     )
     largest_eigen = float(diagnosis.train_eigen[-1])
@@ -367,4 +381,4 @@ def divergence(
         remedy["lr"] = "auto"
     if diagnosis.can_rescale and face.rescale is not None:
         remedy.update(face.rescale)
-    return DivergenceError(epoch, lr, coef, problem, face.restrict(remedy))
+    return DivergenceError(epoch, lr, coef, problem, face.restrict(remedy), column)

@@ -86,13 +86,17 @@ class DivergenceError(FloatingPointError):
         The learning rate that was used.
     coef : numpy.ndarray
         The last finite coefficients, lowest power first (those the failing
-        epoch started from).
+        epoch started from): shape (degree + 1,), or (degree + 1, k) for a 2-D y
+        (every series stops at that epoch).
     problem : str
         What went wrong: a step too large for the data, or powers of x beyond
         float64 for the degree and the range of x.
     remedy : dict
         Keyword arguments of `polyfit.fit` that avoid it (``lr="auto"``,
         ``scale=True``); the message ends with them as Python code.
+    column : int or None
+        For a 2-D y: the series (column of y) whose loss or update was not
+        finite first (the lowest such column); None for a 1-D y.
     """
 
     def __init__(
@@ -102,6 +106,7 @@ class DivergenceError(FloatingPointError):
         coef: np.ndarray,
         problem: str | None = None,
         remedy: Mapping[str, object] | None = None,
+        column: int | None = None,
     ) -> None:
         self.epoch = int(epoch)
         self.lr = float(lr)
@@ -113,10 +118,16 @@ class DivergenceError(FloatingPointError):
             f"became non-finite with lr={self.lr:g}, a step too large for these data"
         )
         self.remedy = dict(remedy) if remedy is not None else {"lr": "auto", "scale": True}
+        self.column = None if column is None else int(column)
         super().__init__(_with_remedy(self.problem, self.remedy))
 
     def __reduce__(
         self,
-    ) -> tuple[type[DivergenceError], tuple[int, float, np.ndarray, str, dict[str, object]]]:
+    ) -> tuple[
+        type[DivergenceError], tuple[int, float, np.ndarray, str, dict[str, object], int | None]
+    ]:
         # keep the attributes through pickling (multiprocessing, dask)
-        return (type(self), (self.epoch, self.lr, self.coef, self.problem, self.remedy))
+        return (
+            type(self),
+            (self.epoch, self.lr, self.coef, self.problem, self.remedy, self.column),
+        )

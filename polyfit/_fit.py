@@ -33,9 +33,10 @@ def resolve_threads(threads: int | None, n: int) -> int:
 
 
 def require_finite_data(x: np.ndarray, y: np.ndarray) -> None:
-    """Scan x and y (compiled) and raise the ValueError naming the first NaN or inf."""
+    """Scan x and y (compiled; y 1-D, or 2-D and C-contiguous) and raise the
+    ValueError naming the first NaN or inf."""
     _validation.require_finite(x, "x", _kernels.first_nonfinite(x))
-    _validation.require_finite(y, "y", _kernels.first_nonfinite(y))
+    _validation.require_finite(y, "y", _kernels.first_nonfinite(y.reshape(-1)))
 
 
 def poll_signals() -> bool:
@@ -44,8 +45,9 @@ def poll_signals() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-# A chunk of epochs: (coef, losses out, previous loss) -> (completed, status).
-Runner = Callable[[np.ndarray, np.ndarray, float], tuple[int, int]]
+# A chunk of epochs: (coef, losses out, previous loss) -> (completed, status); for
+# many series the previous loss is an array (one per series).
+Runner = Callable[[np.ndarray, np.ndarray, Any], tuple[int, int]]
 
 
 class Optimizer:
@@ -84,14 +86,17 @@ def train(
     lr: float,
     on_divergence: Callable[[int], DivergenceError],
     epoch_work: int = 1,
+    series: int | None = None,
 ) -> tuple[np.ndarray, int, bool]:
     """Run the epochs in as few compiled calls as the callback (and progress bar) allow.
 
     epoch_work: sample x coefficient products of one epoch, which sizes the
-    calls while a progress bar is wanted.  Returns (losses, epochs run,
-    converged); coef is updated in place.
+    calls while a progress bar is wanted.  series: the number of series of a
+    2-D y (losses (epochs, series), a previous loss per series, the callback
+    given each epoch's losses as an array), or None.  Returns (losses, epochs
+    run, converged); coef is updated in place.
     """
-    losses = np.empty(settings.epochs)
+    losses = np.empty(settings.epochs if series is None else (settings.epochs, series))
     per_call = max(1, PROGRESS_WORK // max(1, epoch_work)) if settings.progress else None
     bar = None
     t = 0
@@ -101,7 +106,11 @@ def train(
             end = settings.epochs if per_call is None else min(settings.epochs, t + per_call)
             if settings.callback is not None:  # return to Python where a callback is due
                 end = min(end, (t // settings.log_every + 1) * settings.log_every)
-            previous = float(losses[t - 1]) if t > 0 else math.nan
+            previous: Any
+            if series is None:
+                previous = float(losses[t - 1]) if t > 0 else math.nan
+            else:  # a row of losses (contiguous), or none known
+                previous = losses[t - 1] if t > 0 else np.full(series, math.nan)
             completed, status = run(coef, losses[t:end], previous)
             if status == _kernels.STATUS_DIVERGED:
                 raise on_divergence(t + completed)
@@ -112,7 +121,8 @@ def train(
                     bar = _progress_bar(settings.epochs, t)
                 elif bar is not None:
                     bar.update(completed)
-            if not _validation.continue_after(settings, t - 1, float(losses[t - 1]), coef):
+            logged = float(losses[t - 1]) if series is None else losses[t - 1].copy()
+            if not _validation.continue_after(settings, t - 1, logged, coef):
                 break
             if converged:
                 break
@@ -156,18 +166,19 @@ def checked_statistics(
     degree: int,
     window: Window,
 ) -> np.ndarray:
-    """stats, or the ValueError that names why a sum is not finite."""
+    """stats, or the ValueError that names why a sum is not finite.  For many
+    series stats is (k, 3 degree + 3), y (n, k) and weights (n,) or (n, k)."""
     if not np.isfinite(stats).all():
         require_finite_data(x, y)
-        powers_finite = bool(np.isfinite(stats[: 2 * degree + 1]).all())
+        powers_finite = bool(np.isfinite(stats[..., : 2 * degree + 1]).all())
         # scaled, |u| <= 1 and sum w u^k <= sum w: only the weights can overflow
         if (
             weights is not None
             and not powers_finite
-            and (window.scaling or not math.isfinite(stats[0]))
+            and (window.scaling or not np.isfinite(stats[..., 0]).all())
         ):
             with np.errstate(over="ignore"):
-                total = float(np.sum(weights))
+                total = float(np.max(np.sum(weights, axis=0)))
             raise ValueError(
                 f"the weighted power sums overflow float64 (sample_weight adds up to "
                 f"{total:g}): divide sample_weight by a constant first (the fit does not change)"
@@ -210,17 +221,20 @@ def weighted_data(
     The range is read in one compiled pass, and once more over the samples of
     nonzero weight if some weight is 0 (a ValueError names a NaN or inf in x,
     and in y where samples are dropped: data must be finite whatever their
-    weight).
+    weight).  For many series (y and weights of shape (n, k)) a sample is a
+    row of y: it counts if its weight is nonzero in some series.
     """
     lo, hi = data_range(x)
     if weights is None or weights.smallest > 0.0:
         return x, y, None if weights is None else weights.values, (lo, hi)
-    kept = weights.values > 0.0
+    kept: np.ndarray = weights.values > 0.0
+    if kept.ndim == 2:
+        kept = np.any(kept, axis=1)
     kept_lo = float(np.min(x, where=kept, initial=math.inf))
     kept_hi = float(np.max(x, where=kept, initial=-math.inf))
     if (kept_lo, kept_hi) == (lo, hi):
         return x, y, weights.values, (lo, hi)
-    _validation.require_finite(y, "y", _kernels.first_nonfinite(y))  # dropped y too
+    _validation.require_finite(y, "y", _kernels.first_nonfinite(y.reshape(-1)))  # dropped y too
     return x[kept], y[kept], weights.values[kept], (kept_lo, kept_hi)
 
 
@@ -363,7 +377,7 @@ def fit(
     init: ArrayLike | None = None,
     seed: Any = None,
     log_every: int = 100,
-    callback: Callable[[int, float, np.ndarray], Any] | None = None,
+    callback: Callable[[int, Any, np.ndarray], Any] | None = None,
     threads: int | None = None,
     method: str = "exact",
     tol: float | None = None,
@@ -384,13 +398,17 @@ def fit(
 
     Parameters
     ----------
-    x, y : array_like, shape (n,)
+    x : array_like, shape (n,)
+    y : array_like, shape (n,) or (n, k)
         The samples, n >= 1, finite.  Any real dtype; float32 data stay float32
         in memory (each sample is widened to float64 before any arithmetic),
-        everything else is used as float64.  Never modified.
+        everything else is used as float64.  Never modified.  A 2-D y holds k
+        series sharing x (a column each, as numpy's ``polynomial.polyfit``
+        takes them): k polynomials are fitted in one call, see "Many series"
+        below; it is read in place when C-contiguous (row-major).
     degree : int, default 3
         Degree d >= 0 of the polynomial.
-    sample_weight : array_like, shape (n,), optional
+    sample_weight : array_like, shape (n,) or y's (n, k), optional
         Weights w_i >= 0, finite, not all 0 (scikit-learn's meaning): the loss
         is sum w_i (p(x_i) - y_i)^2, so a weight of 2 counts a sample twice and
         a weight of 0 drops it: from the loss, the gradient, `optimal_loss`,
@@ -398,26 +416,34 @@ def fit(
         ``scale=True`` maps onto [-1, 1]); its x and y must still be finite.
         Any real dtype, used as float64; never modified.  Default: every
         weight 1 (weights that are all 1 give the unweighted fit, bit for bit).
+        For a 2-D y: one weight per sample shared by every series, or one per
+        value (a set per series, each not all 0).
     lr : float or "auto", default "auto"
         Learning rate, finite and > 0.  "auto" takes 1 / (2 lambda_max(G)),
         G_jk = sum w u^(j+k) of the training variable u (x, or the scaled x), the
         step with which every epoch lowers the loss; `FitResult.lr` reports it.
+        For a 2-D y one step serves every series: with weights per value, the
+        smallest of the series' own (the largest lambda_max).
     epochs : int, default 2000
         Number of epochs, >= 0.
-    init : array_like, shape (degree + 1,), optional
+    init : array_like, shape (degree + 1,) or (degree + 1, k), optional
         Starting coefficients, lowest power first (in the scaled variable with
-        `scale`).  Default: zeros, or with `seed` the tutorial's random start.
+        `scale`); for a 2-D y one start for every series, or a column each.
+        Default: zeros, or with `seed` the tutorial's random start.
     seed : None, int or numpy.random.Generator, optional
         With `seed` (and no `init`) the start is
         ``numpy.random.default_rng(seed).standard_normal(degree + 1)``, the
-        tutorial's random start.  Without either the start is zeros, so the same
-        call gives the same bits in every process.
+        tutorial's random start (for a 2-D y, the same for every series: each
+        series then starts as its own fit with that seed).  Without either the
+        start is zeros, so the same call gives the same bits in every process.
     log_every : int, default 100
         The callback runs after epochs t with ``t % log_every == log_every - 1``.
     callback : callable, optional
         ``callback(epoch, loss, coef)`` with the epoch's loss and a copy of the
-        coefficients after its update (in the scaled variable with `scale`).
-        Returning ``False`` stops training.
+        coefficients after its update (in the scaled variable with `scale`);
+        for a 2-D y copies of every series' losses, shape (k,), and
+        coefficients, (degree + 1, k).  Returning ``False`` stops training
+        (every series).
     threads : int, optional
         Threads for the passes over the data.  Default: all cores when
         n >= 65536, else 1.  The result is bitwise the same for every count.
@@ -427,7 +453,9 @@ def fit(
         squared loss), then runs the same epochs on them at O(degree^2) each.
     tol : float, optional
         Stop once an epoch lowers the loss by less than ``tol`` times the loss
-        before it (``FitResult.converged``).  Default: run all epochs.  A fit
+        before it (``FitResult.converged``); for a 2-D y, once an epoch does
+        so for every series (a series that met tol before keeps training
+        until then).  Default: run all epochs.  A fit
         stopped by `tol` is still compared with `FitResult.optimal_loss`: on an
         ill-conditioned problem the loss falls slowly long before the optimum,
         so a small step is no proof of being there.
@@ -439,7 +467,10 @@ def fit(
         The update rule, as torch.optim's: "gd" is the tutorial's plain step;
         "momentum" is SGD(momentum=`momentum`); "rmsprop" is RMSprop(alpha=`alpha`,
         eps=`eps`); "adam" is Adam(betas=`betas`, eps=`eps`), bias-corrected.
-        Compiled into the epoch loop for both methods.
+        Compiled into the epoch loop for both methods.  For a 2-D y the
+        compiled loops over all series are plain gradient descent; the other
+        rules run series by series (each its own 1-D fit, under the 2-D
+        fit's stopping rules), no faster than a loop of 1-D fits.
     momentum, alpha, betas, eps
         The optimiser's hyper-parameters; torch.optim's defaults.
     progress : bool, default False
@@ -452,7 +483,9 @@ def fit(
     FitResult
         ``coef`` (lowest power first), ``losses`` (one per epoch run), ``loss``
         (of the returned coef), ``optimal_loss`` (the least-squares loss of this
-        degree), ``converged``, ``epochs_run`` and the settings.
+        degree), ``converged``, ``epochs_run`` and the settings.  For a 2-D y:
+        ``coef`` and ``scaled_coef`` (degree + 1, k), ``losses`` (epochs_run,
+        k), ``loss`` and ``optimal_loss`` (k,).
 
     Raises
     ------
@@ -461,7 +494,9 @@ def fit(
     DivergenceError
         When a loss or a coefficient becomes non-finite: a step too large (its
         `remedy` is ``lr="auto"``, and ``scale=True`` if x was not scaled), or
-        powers of x beyond float64 (blamed on the degree and x's range).
+        powers of x beyond float64 (blamed on the degree and x's range).  For a
+        2-D y: the first epoch at which any series' loss or update is not
+        finite stops every series; the error names that series (`column`).
 
     Warns
     -----
@@ -479,6 +514,13 @@ def fit(
     RankWarning
         When there are fewer distinct x (of nonzero weight) than degree + 1
         (for example constant x): the least-squares polynomial is not unique.
+
+        For a 2-D y each warning is issued once for the fit: where the series
+        share G (no weights per value) the rank and conditioning checks are
+        the 1-D fit's own; otherwise, and always for ConvergenceWarning, it
+        names the worst series and carries that series' own message and
+        remedy -- for convergence the series that needs the most epochs, so
+        the remedy gets every series within 1 %.
 
     See Also
     --------
@@ -506,6 +548,16 @@ def fit(
     large terms when the fit is close (L_t much smaller than sum y^2): its
     absolute error is then about 1e-16 * sum y^2.
 
+    Many series (a 2-D y): every stage is one compiled call for all k series
+    -- the power sums, the epochs (on the statistics, or on the data with a
+    pass over x per epoch that serves every series), the final sums -- and the
+    checks are numpy expressions over the k columns.  With method="moments"
+    each series' coefficients, losses and loss are those of its own 1-D fit
+    (with the same lr) bit for bit; with method="exact" they agree to about
+    1e-12 (its pass adds each series' terms in another order).  One window
+    (scale=True) serves every series: x's range over the samples that count
+    in some series.  method="moments" beyond degree 8 runs series by series.
+
     Every fit takes the power sums in the scaled variable in one compiled pass
     (the same pass gives lr="auto" and method="moments" their statistics, so
     the default fit makes no extra pass; with ``scale=False`` it is one more)
@@ -526,6 +578,9 @@ def fit(
     >>> weighted = polyfit.fit(x, y, 3, sample_weight=np.where(x < 5, 1.0, 3.0))
     >>> bool(weighted.loss <= 1.01 * weighted.optimal_loss)
     True
+    >>> many = polyfit.fit(x, np.column_stack([y, 2 * y, y - x]), 3, method="moments")
+    >>> many.coef.shape, many.losses.shape, many.predict([0.5, 1.5]).shape
+    ((4, 3), (2000, 3), (2, 3))
     """
     settings = _validation.settings(
         degree,
@@ -545,7 +600,21 @@ def fit(
     method = _validation.as_choice(method, "method", METHODS)
     scale = _validation.as_bool(scale, "scale")
     threads = _validation.as_threads(threads)
-    x, y = _validation.samples(x, y, keep_float32=True)
+    x, y = _validation.samples(x, y, keep_float32=True, series=True)
+    if y.ndim == 2:  # k series sharing x, one compiled call per stage for all of them
+        from . import _series  # here: _series builds on this module
+
+        series = y.shape[1]
+        return _series.fit(
+            x,
+            y,
+            _validation.sample_weights(sample_weight, x.shape[0], series=series),
+            settings,
+            method,
+            scale,
+            threads,
+            _validation.initial_coef(init, seed, settings.degree, series=series),
+        )
     checked_weights = _validation.sample_weights(sample_weight, x.shape[0])
     start = _validation.initial_coef(init, seed, settings.degree)
     nthreads = resolve_threads(threads, x.shape[0])

@@ -42,6 +42,30 @@ DOMAIN_ADVICE = (
 )
 
 
+# The totals are kept exactly, as Python ints in units of 2**-1074 (every float64
+# is a whole number of them): a chunk's float64 sums are converted in a few
+# numpy operations and added as integers, many series at once, and rounded back
+# by int / int (correctly rounded, as Fraction's float()).
+UNIT_BITS = 1074
+UNIT = 1 << UNIT_BITS
+
+
+def _units(values: np.ndarray) -> np.ndarray:
+    """Finite float64 values as exact integers of 2**-1074 (an object array)."""
+    mantissa, exponent = np.frexp(values)
+    integers = (mantissa * 2.0**53).astype(np.int64).astype(object)  # exact: 53 bits
+    shift = exponent.astype(np.int64) + (UNIT_BITS - 53)  # < 0 only for subnormals,
+    up = np.maximum(shift, 0).astype(object)  # whose low bits are then zeros
+    down = np.maximum(-shift, 0).astype(object)
+    units: np.ndarray = (integers << up) >> down
+    return units
+
+
+def _floats(units: np.ndarray) -> np.ndarray:
+    """The totals rounded to float64 (OverflowError beyond its range)."""
+    return np.asarray(units / UNIT, dtype=np.float64)
+
+
 def _as_domain(domain: object, owner: str) -> tuple[float, float] | None:
     if domain is REQUIRED:
         raise TypeError(
@@ -101,15 +125,25 @@ class Moments:
         domain taken from the first chunk would reject the next chunk of a
         time series, and raw x is the failure this package defaults away from.
 
+    Many series: chunks with a 2-D y of shape (n, k) (k series sharing x, as
+    `polyfit.fit` takes them) collect every series' statistics, and `fit`
+    fits all of them (``stats`` has shape (k, 3 degree + 3)).  The first chunk
+    fixes the number of series; every later chunk, and every Moments merged in,
+    must have as many.
+
     Attributes
     ----------
     degree : int
     domain : (float, float) or None
-    count : int
-        Samples added (those of weight 0 are dropped: not counted).
+    series : int or None
+        The number of series (columns of y) for statistics of a 2-D y; None for
+        a 1-D y, or before the first chunk.
+    count : int, or numpy.ndarray of shape (series,)
+        Samples added (those of weight 0 are dropped: not counted); for many
+        series, per series (with one weight per value they differ).
     x_range : (float, float) or None
-        The smallest and largest x added, of nonzero weight (None before the
-        first such sample).
+        The smallest and largest x added, of nonzero weight (in some series;
+        None before the first such sample).
     weighted : bool
         Whether a chunk came with weights other than 1: S_0 is then the total
         weight, not `count`.  (``==`` compares the statistics, count and
@@ -133,6 +167,9 @@ class Moments:
     >>> result = stats.fit(epochs=500)
     >>> bool(np.allclose(result.coef, [0.0, 0.0, 1.0], atol=1e-6))
     True
+    >>> both = polyfit.Moments(2, domain=(0, 10)).update(x, np.column_stack([x, x**2]))
+    >>> both.series, both.stats.shape, both.fit(epochs=500).coef.shape
+    (2, (2, 9), (3, 2))
     """
 
     def __init__(self, degree: int, domain: tuple[float, float] | None = REQUIRED) -> None:
@@ -141,10 +178,41 @@ class Moments:
             raise ValueError(f"degree must be <= {MAX_DEGREE} for Moments, got {self.degree}")
         self.domain = _as_domain(domain, "Moments")
         self._window = Window.identity() if self.domain is None else Window.of(*self.domain)
-        self.count = 0
+        self.count: Any = 0
         self.x_range: tuple[float, float] | None = None
         self.weighted = False
-        self._sums = [Fraction(0)] * _stats.width(self.degree)
+        self._shape: tuple[int, ...] | None = None  # () one series, (k,) many; None: not yet
+        self._totals: np.ndarray = np.zeros(_stats.width(self.degree), dtype=np.int64).astype(
+            object
+        )
+
+    @property
+    def series(self) -> int | None:
+        """The number of series of a 2-D y, or None (a 1-D y, or no chunk yet)."""
+        return self._shape[0] if self._shape else None
+
+    @property
+    def _sums(self) -> list[Any]:
+        """The exact totals as Fractions (a list per series for many)."""
+        fractions = np.vectorize(lambda units: Fraction(int(units), UNIT), otypes=[object])
+        listed: list[Any] = fractions(self._totals).tolist()
+        return listed
+
+    def _check_shape(self, shape: tuple[int, ...], what: str) -> None:
+        """Every chunk (and Moments merged in) has the first chunk's number of series."""
+        if self._shape is not None and shape != self._shape:
+            raise ValueError(
+                f"{what} has {_describe_series(shape)}, these Moments "
+                f"{_describe_series(self._shape)}: every chunk must have as many series "
+                "(columns of y)"
+            )
+
+    def _set_shape(self, shape: tuple[int, ...]) -> None:
+        if self._shape is None:
+            self._shape = shape
+            width = _stats.width(self.degree)
+            self._totals = np.zeros((*shape, width), dtype=np.int64).astype(object)
+            self.count = np.zeros(shape, dtype=np.int64) if shape else 0
 
     def update(
         self,
@@ -162,14 +230,17 @@ class Moments:
 
         Parameters
         ----------
-        x, y : array_like, shape (n,)
-            The chunk, as `polyfit.fit` takes data (n >= 1, finite).
-        sample_weight : array_like, shape (n,), optional
+        x, y : array_like, shape (n,) and (n,) or (n, k)
+            The chunk, as `polyfit.fit` takes data (n >= 1, finite); a 2-D y
+            holds k series sharing x, and every chunk must then have k.
+        sample_weight : array_like, shape (n,) or y's (n, k), optional
             Weights >= 0, finite, as in `polyfit.fit`: each sample adds w u^k,
             w u^k y and w y^2.  A sample of weight 0 is dropped: it adds
             nothing, is not counted, and need not lie in the domain (its x and
-            y must still be finite).  A chunk may have all weights 0; a fit
-            needs some nonzero weight.  Default: every weight 1.
+            y must still be finite; with a weight per value, a sample is
+            dropped when its weight is 0 in every series).  A chunk may have
+            all weights 0; a fit needs some nonzero weight (in every series).
+            Default: every weight 1.
         threads : int, optional
             Threads for the pass; default as `polyfit.fit`'s.
 
@@ -193,41 +264,57 @@ class Moments:
         (2, 3.0)
         """
         threads = _validation.as_threads(threads)
-        x_array, y_array = _validation.samples(x, y, keep_float32=True)
-        weights = _validation.sample_weights(sample_weight, x_array.shape[0], allow_all_zero=True)
+        x_array, y_array = _validation.samples(x, y, keep_float32=True, series=True)
+        shape = y_array.shape[1:]
+        self._check_shape(shape, "this chunk")
+        weights = _validation.sample_weights(
+            sample_weight, x_array.shape[0], allow_all_zero=True, series=self._series_of(shape)
+        )
         if weights is not None and weights.largest == 0.0:  # nothing to add
             _fit.require_finite_data(x_array, y_array)
+            self._set_shape(shape)
             self.weighted = True
             return self
         data_x, data_y, values, (lo, hi) = _fit.weighted_data(x_array, y_array, weights)
         if self.domain is not None and not (self.domain[0] <= lo and hi <= self.domain[1]):
             outside = (x_array < self.domain[0]) | (x_array > self.domain[1])
             if weights is not None:
-                outside &= weights.values > 0.0
+                counted = weights.values > 0.0
+                outside &= counted if counted.ndim == 1 else np.any(counted, axis=1)
             index = int(np.flatnonzero(outside)[0])
             raise ValueError(
                 f"x[{index}] = {float(x_array[index])!r} is outside the domain "
                 f"[{self.domain[0]:g}, {self.domain[1]:g}] of these Moments (this chunk spans "
                 f"[{lo:g}, {hi:g}]); the domain must cover every chunk. The chunk was not added."
             )
-        chunk = _fit.statistics(
-            data_x,
-            data_y,
-            values,
-            self.degree,
-            self._window,
-            _fit.resolve_threads(threads, data_x.shape[0]),
-            _fit.poll_signals(),
-        )
-        added = [Fraction(float(v)) for v in chunk]
-        self._sums = [total + v for total, v in zip(self._sums, added, strict=True)]
+        poll = _fit.poll_signals()
+        if shape:
+            from . import _series  # here: _series builds on _fit, which this module uses
+
+            chunk = _series.SeriesData(data_x, data_y, values, self.degree, threads, poll)
+            sums = chunk.statistics(self._window)
+        else:
+            chunk_threads = _fit.resolve_threads(threads, data_x.shape[0])
+            sums = _fit.statistics(
+                data_x, data_y, values, self.degree, self._window, chunk_threads, poll
+            )
+        self._set_shape(shape)
+        self._totals = self._totals + _units(sums)
         if values is None:
             self.count += int(data_x.shape[0])
         else:
-            self.count += int(np.count_nonzero(values))
+            self.count += (
+                np.count_nonzero(values, axis=0)
+                if values.ndim == 2
+                else int(np.count_nonzero(values))
+            )
             self.weighted = True
         self.x_range = _union(self.x_range, (lo, hi))
         return self
+
+    @staticmethod
+    def _series_of(shape: tuple[int, ...]) -> int | None:
+        return shape[0] if shape else None
 
     def merge(self, other: Moments) -> Moments:
         """The statistics of both data sets (a new object)."""
@@ -238,8 +325,13 @@ class Moments:
                 f"cannot merge Moments of degree {other.degree}, domain {other.domain} into "
                 f"degree {self.degree}, domain {self.domain}"
             )
+        if other._shape is not None:
+            self._check_shape(other._shape, "the other Moments")
         merged = Moments(self.degree, self.domain)
-        merged._sums = [a + b for a, b in zip(self._sums, other._sums, strict=True)]
+        for part in (self, other):
+            if part._shape is not None:
+                merged._set_shape(part._shape)
+        merged._totals = self._totals + other._totals
         merged.count = self.count + other.count
         merged.x_range = _union(self.x_range, other.x_range)
         merged.weighted = self.weighted or other.weighted
@@ -256,27 +348,29 @@ class Moments:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Moments):
             return NotImplemented
-        return (self.degree, self.domain, self.count, self.x_range, self._sums) == (
-            other.degree,
-            other.domain,
-            other.count,
-            other.x_range,
-            other._sums,
+        return (
+            (self.degree, self.domain, self.x_range) == (other.degree, other.domain, other.x_range)
+            and np.array_equal(self.count, other.count)
+            and self._totals.shape == other._totals.shape
+            and bool(np.all(self._totals == other._totals))
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 
     def __repr__(self) -> str:
+        series = f", series={self.series}" if self.series is not None else ""
+        count = self.count.tolist() if isinstance(self.count, np.ndarray) else self.count
         return (
-            f"Moments(degree={self.degree}, domain={self.domain}, count={self.count}, "
+            f"Moments(degree={self.degree}, domain={self.domain}{series}, count={count}, "
             f"x_range={self.x_range}" + (", weighted=True)" if self.weighted else ")")
         )
 
     @property
     def stats(self) -> np.ndarray:
-        """The statistics rounded to float64: S_0..S_2d, T_0..T_d, sum y^2."""
+        """The statistics rounded to float64: S_0..S_2d, T_0..T_d, sum y^2 (for
+        many series a row each, shape (series, 3 degree + 3))."""
         try:
-            return np.array([float(v) for v in self._sums])
+            return _floats(self._totals)
         except OverflowError:
             raise ValueError(
                 "the statistics' totals overflow float64: the data's powers or y**2 add "
@@ -284,14 +378,15 @@ class Moments:
             ) from None
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write to a .npz file (exact: each total as a 'numerator/denominator' string)."""
+        """Write to a .npz file (exact: each total as a 'numerator/denominator'
+        string; for many series a row of them per series, and a count each)."""
         np.savez(
             path,
             degree=np.int64(self.degree),
             domain=np.array(self.domain if self.domain is not None else [], dtype=np.float64),
-            count=np.int64(self.count),
+            count=np.asarray(self.count, dtype=np.int64),
             x_range=np.array(self.x_range if self.x_range is not None else [], dtype=np.float64),
-            sums=np.array([str(v) for v in self._sums]),
+            sums=np.array(self._sums, dtype=str),
             weighted=np.bool_(self.weighted),
         )
 
@@ -302,12 +397,13 @@ class Moments:
         Safe on any file: every field's dtype and shape are read from its
         header and checked, and every stored number's length, before anything
         is parsed, so a file loads in time and memory bounded by the largest
-        valid file (degree 1000) or is refused.  The totals must be exact
-        binary fractions of the size float64 sums can have, the first (the
-        count of samples as a sum, or their total weight) must equal `count`
-        (weighted: be positive exactly when `count` is), and `x_range` must lie
-        in `domain`.  A file without the field 'weighted' (written before
-        weights existed) holds unweighted statistics.
+        valid file (degree 1000; for many series, totals of at most 1 GiB as
+        stored) or is refused.  The totals must be exact binary fractions of
+        the size float64 sums can have, the first (the count of samples as a
+        sum, or their total weight) must equal `count` (weighted: be positive
+        exactly when `count` is), for every series, and `x_range` must lie in
+        `domain`.  A file without the field 'weighted' (written before weights
+        existed) holds unweighted statistics.
         """
         fields = _read_fields(path)
         degree = fields["degree"]
@@ -320,7 +416,9 @@ class Moments:
             loaded = cls(degree, (domain[0], domain[1]) if domain else None)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{path}: field 'domain': {exc}") from None
-        if (count == 0) != (x_range is None):
+        many = isinstance(count, list)
+        counts, rows = (count, sums) if many else ([count], [sums])
+        if (max(counts) == 0) != (x_range is None):
             raise ValueError(f"{path}: field 'x_range' must be empty exactly when count is 0")
         if (
             x_range is not None
@@ -328,20 +426,29 @@ class Moments:
             and not (loaded.domain[0] <= x_range[0] and x_range[1] <= loaded.domain[1])
         ):
             raise ValueError(f"{path}: field 'x_range' {x_range} is outside the domain")
-        if not weighted and sums[0] != count:
-            raise ValueError(
-                f"{path}: field 'sums' does not match field 'count': its first total (the "
-                f"number of samples) is {sums[0]}, count is {count}"
-            )
-        if weighted and (sums[0] < 0 or (sums[0] == 0) != (count == 0)):
-            raise ValueError(
-                f"{path}: field 'sums' does not match field 'count': its first total (the "
-                f"total weight) is {float(sums[0]):g}, which must be > 0 exactly when count "
-                f"({count}) is"
-            )
-        if count == 0 and any(sums):
-            raise ValueError(f"{path}: field 'sums' has non-zero totals for count 0")
-        loaded._sums, loaded.count, loaded.x_range = sums, count, x_range
+        for column, (number, row) in enumerate(zip(counts, rows, strict=True)):
+            which = f" for series {column}" if many else ""
+            if not weighted and row[0] != number:
+                raise ValueError(
+                    f"{path}: field 'sums' does not match field 'count'{which}: its first total "
+                    f"(the number of samples) is {row[0]}, count is {number}"
+                )
+            if weighted and (row[0] < 0 or (row[0] == 0) != (number == 0)):
+                raise ValueError(
+                    f"{path}: field 'sums' does not match field 'count'{which}: its first total "
+                    f"(the total weight) is {float(row[0]):g}, which must be > 0 exactly when "
+                    f"count ({number}) is"
+                )
+            if number == 0 and any(row):
+                raise ValueError(f"{path}: field 'sums' has non-zero totals for count 0{which}")
+        if many or count > 0 or weighted:  # else: as a new Moments, for either kind of y
+            loaded._set_shape((len(counts),) if many else ())
+            loaded._totals = np.array(
+                [[total.numerator * (UNIT // total.denominator) for total in row] for row in rows],
+                dtype=object,
+            ).reshape(loaded._totals.shape)
+            loaded.count = np.array(counts, dtype=np.int64) if many else count
+        loaded.x_range = x_range
         loaded.weighted = weighted
         return loaded
 
@@ -353,7 +460,7 @@ class Moments:
         init: ArrayLike | None = None,
         seed: Any = None,
         log_every: int = 100,
-        callback: Callable[[int, float, np.ndarray], Any] | None = None,
+        callback: Callable[[int, Any, np.ndarray], Any] | None = None,
         tol: float | None = None,
         optimizer: str = "gd",
         momentum: float = 0.9,
@@ -365,7 +472,10 @@ class Moments:
         and result of ``polyfit.fit(..., method="moments")``.
 
         Training runs in the variable of the statistics (the domain's scaled x,
-        or x itself with ``domain=None``).  `FitResult.optimal_loss` is solved
+        or x itself with ``domain=None``).  Statistics of many series fit them
+        all at once, as `polyfit.fit` does a 2-D y (`init` of shape (degree + 1,)
+        or (degree + 1, series); the result's arrays have a column per series).
+        `FitResult.optimal_loss` is solved
         in a scaled variable: the domain's, or for ``domain=None`` x's range
         (`x_range`), to which the statistics are mapped first.  The remedies of
         its warnings are arguments of this method; where scaling x would help,
@@ -401,7 +511,7 @@ class Moments:
         init: ArrayLike | None = None,
         seed: Any = None,
         log_every: int = 100,
-        callback: Callable[[int, float, np.ndarray], Any] | None = None,
+        callback: Callable[[int, Any, np.ndarray], Any] | None = None,
         tol: float | None = None,
         optimizer: str = "gd",
         momentum: float = 0.9,
@@ -410,13 +520,19 @@ class Moments:
         eps: float = 1e-8,
     ) -> FitResult:
         """`fit`, with remedies named as the arguments of `face` (the caller)."""
-        if self.count == 0 or self.x_range is None:
+        if np.max(self.count) == 0 or self.x_range is None:
             if self.weighted:
                 raise ValueError(
                     "sample_weight must not be all zero: every sample added to these Moments "
                     "has weight 0, so no sample counts"
                 )
             raise ValueError("Moments holds no data: update it with at least one sample")
+        if np.min(self.count) == 0:  # many series, one of which got no weight anywhere
+            column = int(np.argmin(self.count))
+            raise ValueError(
+                f"sample_weight must not be all zero in a series: series {column} (y[:, "
+                f"{column}]) has weight 0 in every sample added to these Moments"
+            )
         settings = _validation.settings(
             self.degree,
             lr,
@@ -431,7 +547,7 @@ class Moments:
             betas=betas,
             eps=eps,
         )
-        start = _validation.initial_coef(init, seed, self.degree)
+        start = _validation.initial_coef(init, seed, self.degree, series=self.series)
         stats = self.stats
         lo, hi = self.x_range
         if self.domain is not None:
@@ -442,6 +558,21 @@ class Moments:
             scaled_stats = _stats.rewindow(stats, self.degree, self._window, Window.of(lo, hi))
             if not np.isfinite(scaled_stats).all():  # powers beyond float64: solve as they are
                 scaled_stats = stats
+        if self.series is not None:
+            from . import _series  # here: _series builds on _fit, which this module uses
+
+            return _series.fit_statistics(
+                stats,
+                settings,
+                start,
+                self._window,
+                face,
+                scaled_stats=scaled_stats,
+                count=self.count,
+                x_range=self.x_range,
+                describe=describe,
+                weighted=self.weighted,
+            )
         return _fit.fit_statistics(
             stats,
             settings,
@@ -454,6 +585,10 @@ class Moments:
             describe=describe,
             weighted=self.weighted,
         )
+
+
+def _describe_series(shape: tuple[int, ...]) -> str:
+    return f"{shape[0]} series (a 2-D y)" if shape else "one series (a 1-D y)"
 
 
 def _union(
@@ -486,7 +621,9 @@ def fit_stream(
     ----------
     chunks : iterable of (x, y) or (x, y, sample_weight) tuples
         A chunk's sample_weight is as in `polyfit.fit` (None: every weight 1);
-        a chunk may have all weights 0, though not every chunk.
+        a chunk may have all weights 0, though not every chunk.  y may be 2-D
+        (k series sharing x, the same k in every chunk): the fit is then that
+        of `polyfit.fit` for a 2-D y.
     degree : int, default 3
     domain : (float, float) or None
         Required, as for `Moments`: (lo, hi) covering x in every chunk (x is
@@ -542,6 +679,7 @@ MAX_TOTAL_CHARS = 1 + 651 + 1 + 324  # sign, numerator and denominator digits, '
 _TOTAL = re.compile(r"(-?[0-9]{1,651})(?:/([0-9]{1,324}))?")
 MAX_HEADER = 10_000  # bytes of a .npy header (numpy writes < 200 for these fields)
 FIELDS = ("degree", "domain", "count", "x_range", "sums")  # required; "weighted" optional
+MAX_SERIES_BYTES = 1 << 30  # the totals of many series, as stored
 
 
 def _npy_header(member: IO[bytes], where: str) -> tuple[np.dtype[Any], tuple[int, ...]]:
@@ -585,15 +723,16 @@ def _read_array(
     kinds: str,
     shapes: Callable[[tuple[int, ...]], bool],
     max_itemsize: int,
+    max_bytes: int | None = None,
 ) -> np.ndarray:
     with archive.open(name + ".npy") as member:
         dtype, shape = _npy_header(member, where)
         if dtype.kind not in kinds or dtype.hasobject or dtype.itemsize > max_itemsize:
             raise ValueError(f"{where} has dtype {dtype}, not one this field holds")
-        if not shapes(shape):
+        size = math.prod(shape) * dtype.itemsize
+        if not shapes(shape) or (max_bytes is not None and size > max_bytes):
             raise ValueError(f"{where} has shape {shape}, not one this field holds")
-        size = math.prod(shape) * dtype.itemsize  # bounded by the checks above
-        data = member.read(size)
+        data = member.read(size)  # bounded by the checks above
     if len(data) != size:
         raise ValueError(f"{where} is truncated")
     return np.frombuffer(data, dtype=dtype).reshape(shape)
@@ -655,15 +794,31 @@ def _read_fields(path: str | os.PathLike[str]) -> dict[str, Any]:
                 "sums",
                 where + "'sums'",
                 "U",
-                lambda s: s == (width,),
+                lambda s: s == (width,) or (len(s) == 2 and s[0] >= 1 and s[1] == width),
                 4 * MAX_TOTAL_CHARS,
+                MAX_SERIES_BYTES,
             )
+            counts = _read_array(
+                archive, "count", where + "'count'", "iu", lambda s: s == texts.shape[:-1], 8
+            )
+            if not ((counts >= 0) & (counts <= (1 << 63) - 1)).all():
+                raise ValueError(
+                    f"{where}'count' is {counts.tolist()}, outside [0, {(1 << 63) - 1}]"
+                )
+            many = texts.ndim == 2
+            sums = [
+                [
+                    _total(str(text), f"{where}'sums'[{f'{row}, ' if many else ''}{k}]")
+                    for k, text in enumerate(totals)
+                ]
+                for row, totals in enumerate(texts.reshape(-1, width))
+            ]
             return {
                 "degree": degree,
-                "count": _integer(archive, "count", where + "'count'", (1 << 63) - 1),
+                "count": counts.tolist() if many else int(counts[()]),
                 "domain": _pair(archive, "domain", where + "'domain'"),
                 "x_range": _pair(archive, "x_range", where + "'x_range'"),
-                "sums": [_total(str(t), f"{where}'sums'[{k}]") for k, t in enumerate(texts)],
+                "sums": sums if many else sums[0],
                 "weighted": "weighted.npy" in names and _flag(archive, where + "'weighted'"),
             }
         except (

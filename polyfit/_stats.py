@@ -185,8 +185,13 @@ class Decay:
         return None if needed < 0 else needed
 
 
-def decay(best: Optimum, start: np.ndarray) -> Decay:
-    """Gradient descent's approach to `best` from `start` (see Decay)."""
+def decay(best: Optimum, start: np.ndarray, largest: float | None = None) -> Decay:
+    """Gradient descent's approach to `best` from `start` (see Decay).
+
+    largest: the eigenvalue lr="auto" is taken from, when it is larger than
+    this G's own (many series with a weight per value share the step of the
+    series with the largest); each direction then closes at 1 - lambda_i /
+    largest an epoch."""
     from . import _kernels
 
     size = best.eigenvalues.shape[0]
@@ -195,6 +200,9 @@ def decay(best: Optimum, start: np.ndarray) -> Decay:
     initial = _kernels.decay(
         best.eigenvalues, best.eigenvectors.reshape(-1), best.coef, start, limit, energy, log_rates
     )
+    if largest is not None and largest > float(best.eigenvalues[-1]):
+        resolved = best.eigenvalues > limit
+        log_rates = np.where(resolved, np.log(1.0 - best.eigenvalues / largest), 0.0)
     return Decay(energy, log_rates, float(initial))
 
 
@@ -248,14 +256,15 @@ class Window:
         return Polynomial(coef_u.copy(), domain=[self.lo, self.hi], window=[-1.0, 1.0])
 
     def to_x(self, coef_u: np.ndarray) -> np.ndarray:
-        """The same polynomial's coefficients in x, lowest power first."""
+        """The same polynomial's coefficients in x, lowest power first (for a
+        (degree + 1, k) array, each column's: the same arithmetic per column)."""
         if not self.scaling:
             return coef_u.copy()
         # Horner's rule in polynomials: p = (...(c_d u + c_(d-1)) u + ...) + c_0 with
         # u = a x + b (what numpy.polynomial's convert() does, without its overhead,
         # which every scaled fit pays)
         a, b = self.factor, -self.shift * self.factor
-        out = np.zeros(coef_u.shape[0])
+        out = np.zeros(coef_u.shape)  # (degree + 1,), or (degree + 1, k): k series at once
         for c in coef_u[::-1]:
             out[1:] = a * out[:-1] + b * out[1:]
             out[0] = b * out[0] + c
@@ -288,7 +297,8 @@ def rewindow(stats: np.ndarray, degree: int, old: Window, new: Window) -> np.nda
     rounding it adds is of the order of what the sums of `old` already carry
     (their errors pass through the same map), and it is inf where the powers
     overflow.  Used to solve for the optimum of statistics taken in raw x in
-    the better-conditioned variable of x's range.
+    the better-conditioned variable of x's range.  stats: (3 degree + 3,), or
+    (k, 3 degree + 3) for many series.
     """
     size = 2 * degree + 1
     a = new.factor / old.factor
@@ -302,8 +312,13 @@ def rewindow(stats: np.ndarray, degree: int, old: Window, new: Window) -> np.nda
             for j in range(m + 1):
                 weights[m, j] = binomials[j] * np.float64(a) ** j * np.float64(b) ** (m - j)
         out = np.empty_like(stats)
-        out[:size] = weights @ stats[:size]
         cross = slice(size, size + degree + 1)
+        if stats.ndim == 2:  # many series: a row each
+            out[:, :size] = stats[:, :size] @ weights.T
+            out[:, cross] = stats[:, cross] @ weights[: degree + 1, : degree + 1].T
+            out[:, -1] = stats[:, -1]
+            return out
+        out[:size] = weights @ stats[:size]
         out[cross] = weights[: degree + 1, : degree + 1] @ stats[cross]
     out[-1] = stats[-1]
     return out

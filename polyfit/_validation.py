@@ -26,7 +26,7 @@ class Settings:
     lr: float | str  # a float, or "auto" where the caller allows it
     epochs: int
     log_every: int
-    callback: Callable[[int, float, np.ndarray], Any] | None
+    callback: Callable[[int, Any, np.ndarray], Any] | None  # loss: a float, or (k,) for 2-D y
     tol: float = 0.0  # 0: no early stop
     optimizer: str = "gd"
     # momentum, alpha, beta1, beta2, eps: torch.optim's defaults
@@ -155,8 +155,9 @@ def as_threads(threads: object) -> int | None:
     return None if threads is None else as_int(threads, "threads", 1)
 
 
-def as_samples(values: object, name: str, keep_float32: bool) -> np.ndarray:
-    """values as a 1-D C-contiguous, aligned float64 array (float32 kept if asked).
+def as_samples(values: object, name: str, keep_float32: bool, max_ndim: int = 1) -> np.ndarray:
+    """values as a C-contiguous, aligned float64 array (float32 kept if asked),
+    1-D (or 2-D where max_ndim is 2: y of many series, their weights or starts).
 
     Integers and bools become float64 (bools as 0 and 1); float16 and
     longdouble become float64.  Complex, text, dates and objects that are not
@@ -164,7 +165,7 @@ def as_samples(values: object, name: str, keep_float32: bool) -> np.ndarray:
     """
     if (
         type(values) is np.ndarray
-        and values.ndim == 1
+        and (values.ndim == 1 or values.ndim == max_ndim == 2)
         and (values.dtype == np.float64 or (keep_float32 and values.dtype == np.float32))
         and values.flags.c_contiguous
         and values.flags.aligned
@@ -193,24 +194,35 @@ def as_samples(values: object, name: str, keep_float32: bool) -> np.ndarray:
         raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")
     elif kind not in "biuf":
         raise TypeError(f"{name} must contain real numbers, got dtype {array.dtype}")
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {array.shape}")
+    if array.ndim != 1 and not array.ndim == max_ndim == 2:
+        wanted = "1-D" if max_ndim == 1 else "1-D or 2-D"
+        raise ValueError(f"{name} must be {wanted}, got an array of shape {array.shape}")
     dtype = np.float32 if keep_float32 and array.dtype == np.float32 else np.float64
     # C-contiguous and aligned (a copy only when not already so: buffers from
     # pickles, network frames or np.frombuffer with an offset can be unaligned)
     return np.require(array, dtype=dtype, requirements=["C_CONTIGUOUS", "ALIGNED"])
 
 
-def samples(x: object, y: object, keep_float32: bool) -> tuple[np.ndarray, np.ndarray]:
-    """x and y as equal-length, non-empty, 1-D contiguous arrays of one dtype."""
+def samples(
+    x: object, y: object, keep_float32: bool, series: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """x and y as equal-length, non-empty, contiguous arrays of one dtype: x 1-D,
+    y 1-D, or with `series` also 2-D of shape (n, k), k >= 1 (k series sharing x,
+    C-contiguous: a row's k values side by side, as the kernel reads them)."""
     x_array = as_samples(x, "x", keep_float32)
-    y_array = as_samples(y, "y", keep_float32)
+    y_array = as_samples(y, "y", keep_float32, max_ndim=2 if series else 1)
     if x_array.shape[0] != y_array.shape[0]:
+        rows = " (the rows of y)" if y_array.ndim == 2 else ""
         raise ValueError(
-            f"x and y must have the same length, got {x_array.shape[0]} and {y_array.shape[0]}"
+            f"x and y must have the same length{rows}, got {x_array.shape[0]} and "
+            f"{y_array.shape[0]}"
         )
     if x_array.shape[0] == 0:
         raise ValueError("x and y must not be empty")
+    if y_array.ndim == 2 and y_array.shape[1] == 0:
+        raise ValueError(
+            f"y must have at least one column (one series), got an array of shape {y_array.shape}"
+        )
     if x_array.dtype != y_array.dtype:  # one float32, one float64: train on float64
         x_array = x_array.astype(np.float64)
         y_array = y_array.astype(np.float64)
@@ -219,100 +231,163 @@ def samples(x: object, y: object, keep_float32: bool) -> tuple[np.ndarray, np.nd
 
 @dataclass(frozen=True)
 class Weights:
-    """Checked sample weights: `values` as the kernel takes them (1-D,
-    C-contiguous, aligned float64, finite, >= 0) and their smallest and
-    largest value (0 smallest: some samples are to be dropped)."""
+    """Checked sample weights: `values` as the kernel takes them (C-contiguous,
+    aligned float64, finite, >= 0; 1-D, one per sample, or 2-D of y's shape, one
+    per value) and their smallest and largest value (0 smallest: some samples
+    are to be dropped)."""
 
     values: np.ndarray
     smallest: float
     largest: float
 
+    @property
+    def per_value(self) -> bool:
+        """One weight per value of a 2-D y (not one per sample)."""
+        return self.values.ndim == 2
+
 
 def sample_weights(
-    sample_weight: object, count: int, allow_all_zero: bool = False
+    sample_weight: object,
+    count: int,
+    allow_all_zero: bool = False,
+    series: int | None = None,
 ) -> Weights | None:
     """sample_weight checked and converted, or None for the unweighted fit.
 
     The one place where weights are checked and converted, for every entry
     point: `count` finite weights >= 0, not all 0 unless `allow_all_zero` (a
-    chunk of a stream may carry none), as a 1-D, C-contiguous, aligned float64
+    chunk of a stream may carry none), as a C-contiguous, aligned float64
     array -- the caller's array itself when it already is one, else a copy; it
-    is never written to.  None when no weights are given or every weight is 1:
-    the unweighted fit, which weights of 1 give bit for bit anyway, without
-    the multiply.  (2-D y will add weights of y's shape here.)
+    is never written to.  With `series` (a 2-D y of `series` columns) the
+    weights may also have y's shape (count, series), one set per series, each
+    series with some weight.  None when no weights are given or every weight is
+    1: the unweighted fit, which weights of 1 give bit for bit anyway, without
+    the multiply.
     """
     if sample_weight is None:
         return None
-    values = as_samples(sample_weight, "sample_weight", keep_float32=False)
-    if values.shape[0] != count:
+    values = as_samples(
+        sample_weight, "sample_weight", keep_float32=False, max_ndim=1 if series is None else 2
+    )
+    shape = (count,) if values.ndim == 1 else (count, series)
+    if values.shape != shape:
+        if series is None:
+            raise ValueError(
+                f"sample_weight must have one weight per sample: x has {count} samples, "
+                f"sample_weight {values.shape[0]}"
+            )
         raise ValueError(
-            f"sample_weight must have one weight per sample: x has {count} samples, "
-            f"sample_weight {values.shape[0]}"
+            f"sample_weight must have shape ({count},) (one weight per sample, shared by every "
+            f"series) or y's shape ({count}, {series}) (one per value), got {values.shape}"
         )
     if count == 0:
         return Weights(values, 0.0, 0.0)
-    smallest, largest = float(values.min()), float(values.max())  # NaN propagates
+    if values.ndim == 2:  # per column: a series of weights all 0 is caught below
+        column_largest = values.max(axis=0)
+        smallest, largest = float(values.min()), float(column_largest.max())
+    else:
+        smallest, largest = float(values.min()), float(values.max())  # NaN propagates
     if not (math.isfinite(smallest) and math.isfinite(largest)):
         require_finite(values, "sample_weight", first_nonfinite(values))
     if smallest < 0.0:
         index = int(np.flatnonzero(values < 0.0)[0])
         raise ValueError(
-            f"sample_weight must be >= 0; sample_weight[{index}] is {float(values[index])!r}"
+            f"sample_weight must be >= 0; sample_weight{_at(values, index)} is "
+            f"{float(values.flat[index])!r}"
         )
     if largest == 0.0 and not allow_all_zero:
         raise ValueError(
-            f"sample_weight must not be all zero: every one of the {count} weights is 0, "
+            f"sample_weight must not be all zero: every one of the {values.size} weights is 0, "
             "so no sample counts"
+        )
+    if values.ndim == 2 and not allow_all_zero and float(column_largest.min()) == 0.0:
+        column = int(np.flatnonzero(column_largest == 0.0)[0])
+        raise ValueError(
+            f"sample_weight must not be all zero in a series: sample_weight[:, {column}] is 0 "
+            f"for every sample, so series {column} (y[:, {column}]) has no sample that counts"
         )
     if smallest == largest == 1.0:
         return None
     return Weights(values, smallest, largest)
 
 
+def _at(array: np.ndarray, index: int) -> str:
+    """'[i]' or '[i, j]': the flat index of a 1-D or 2-D array as the user indexes it."""
+    if array.ndim == 2:
+        row, column = divmod(index, array.shape[1])
+        return f"[{row}, {column}]"
+    return f"[{index}]"
+
+
 def require_finite(array: np.ndarray, name: str, index: int) -> None:
-    """Raise if index (of the first non-finite value, or -1) points at one."""
+    """Raise if index (of the first non-finite value, or -1; flat in a 2-D
+    array) points at one."""
     if index >= 0:
         raise ValueError(
-            f"{name} must be finite; {name}[{index}] is {array[index]} "
+            f"{name} must be finite; {name}{_at(array, index)} is {array.flat[index]} "
             "(NaN, a missing value, or an infinity)"
         )
 
 
 def first_nonfinite(array: np.ndarray) -> int:
-    """numpy's answer to: where is the first NaN or infinity (-1 if none)."""
+    """numpy's answer to: where is the first NaN or infinity (-1 if none; flat)."""
     finite = np.isfinite(array)
     if finite.all():
         return -1
     return int(np.flatnonzero(~finite)[0])
 
 
-def initial_coef(init: object, seed: object, degree: int, random_start: bool = False) -> np.ndarray:
-    """A fresh float64 array of degree + 1 finite starting coefficients.
+def initial_coef(
+    init: object,
+    seed: object,
+    degree: int,
+    random_start: bool = False,
+    series: int | None = None,
+) -> np.ndarray:
+    """A fresh float64 array of degree + 1 finite starting coefficients, or for
+    `series` (a 2-D y of that many columns) a C-contiguous (degree + 1, series)
+    array, one column per series.
 
-    init, when given, is copied (and seed is not used).  Otherwise, with a
-    seed (or random_start, the tutorial's own default) the start is
-    numpy.random.default_rng(seed).standard_normal(degree + 1); without
-    either it is zeros, the same in every process.
+    init, when given, is copied (and seed is not used); for series it is one
+    start for every series (degree + 1 values) or one per series ((degree + 1,
+    series)).  Otherwise, with a seed (or random_start, the tutorial's own
+    default) the start is numpy.random.default_rng(seed).standard_normal(degree
+    + 1), the same for every series; without either it is zeros, the same in
+    every process.
     """
     if init is None:
         if seed is None and not random_start:
-            return np.zeros(degree + 1)
+            return np.zeros(degree + 1 if series is None else (degree + 1, series))
         try:
             rng = np.random.default_rng(seed)  # type: ignore[arg-type]
         except (TypeError, ValueError) as exc:
             raise TypeError(f"seed must be None, an int or a numpy Generator: {exc}") from None
-        return rng.standard_normal(degree + 1)
-    coef = as_samples(init, "init", keep_float32=False).copy()
-    if coef.shape[0] != degree + 1:
+        return _for_series(rng.standard_normal(degree + 1), series)
+    coef = as_samples(init, "init", keep_float32=False, max_ndim=1 if series is None else 2).copy()
+    if coef.ndim == 2:
+        if coef.shape != (degree + 1, series):
+            raise ValueError(
+                f"init must have degree + 1 = {degree + 1} coefficients for every series, "
+                f"shape ({degree + 1},) or ({degree + 1}, {series}), got shape {coef.shape}"
+            )
+    elif coef.shape[0] != degree + 1:
         raise ValueError(
             f"init must have degree + 1 = {degree + 1} coefficients, got {coef.shape[0]}"
         )
     require_finite(coef, "init", first_nonfinite(coef))
-    return coef
+    return coef if coef.ndim == 2 else _for_series(coef, series)
 
 
-def continue_after(settings: Settings, epoch: int, loss: float, coef: np.ndarray) -> bool:
-    """Call the callback if epoch is a log point; False if it asked to stop."""
+def _for_series(start: np.ndarray, series: int | None) -> np.ndarray:
+    """One start for every series: (degree + 1, series), C-contiguous."""
+    if series is None:
+        return start
+    return np.ascontiguousarray(np.broadcast_to(start[:, np.newaxis], (start.shape[0], series)))
+
+
+def continue_after(settings: Settings, epoch: int, loss: Any, coef: np.ndarray) -> bool:
+    """Call the callback if epoch is a log point; False if it asked to stop.
+    loss: a float, or for many series an array (k,) (passed as a copy)."""
     if settings.callback is None or epoch % settings.log_every != settings.log_every - 1:
         return True
     return settings.callback(epoch, loss, coef.copy()) is not False

@@ -31,9 +31,9 @@ def _chunk_moments(
 ) -> Moments:
     """Run on a worker: the statistics of one chunk (single-threaded: the
     workers already run chunks side by side), weighted if `sample_weight` is
-    given (a chunk may have all weights 0).  A NaN, an infinity or a negative
-    weight is named by its index in the whole array: offset + its index in the
-    chunk."""
+    given (a chunk may have all weights 0).  y (and the weights) may be 2-D:
+    rows of k series.  A NaN, an infinity or a negative weight is named by its
+    index in the whole array: offset + its row in the chunk."""
     where = f"(in the chunk that starts at sample {offset})"
     try:
         return Moments(degree, domain).update(x, y, sample_weight=sample_weight, threads=1)
@@ -41,18 +41,25 @@ def _chunk_moments(
         for name, values in (("x", x), ("y", y), ("sample_weight", sample_weight)):
             array = np.asarray(values)
             if array.dtype.kind in "fc" and not np.isfinite(array).all():
-                index = int(np.flatnonzero(~np.isfinite(array))[0])
+                index = np.argwhere(~np.isfinite(array))[0]
                 raise ValueError(
-                    f"{name} must be finite; {name}[{offset + index}] is {array[index]} {where}"
+                    f"{name} must be finite; {name}{_at(index, offset)} is "
+                    f"{array[tuple(index)]} {where}"
                 ) from None
         weights = np.asarray(sample_weight)
         if sample_weight is not None and weights.dtype.kind in "biuf" and (weights < 0).any():
-            index = int(np.flatnonzero(weights < 0)[0])
+            index = np.argwhere(weights < 0)[0]
             raise ValueError(
-                f"sample_weight must be >= 0; sample_weight[{offset + index}] is "
-                f"{float(weights[index])!r} {where}"
+                f"sample_weight must be >= 0; sample_weight{_at(index, offset)} is "
+                f"{float(weights[tuple(index)])!r} {where}"
             ) from None
         raise ValueError(f"{error} {where}") from None
+
+
+def _at(index: np.ndarray, offset: int) -> str:
+    """'[i]' or '[i, j]' in the whole array, for an index in a chunk starting at offset."""
+    whole = [offset + int(index[0]), *(int(i) for i in index[1:])]
+    return "[" + ", ".join(str(i) for i in whole) + "]"
 
 
 def _merge_all(parts: list[Moments]) -> Moments:
@@ -76,23 +83,27 @@ def fit(
     init: Any = None,
     seed: Any = None,
     log_every: int = 100,
-    callback: Callable[[int, float, np.ndarray], Any] | None = None,
+    callback: Callable[[int, Any, np.ndarray], Any] | None = None,
     tol: float | None = None,
     sample_weight: Any = None,
     **optimizer_options: Any,
 ) -> FitResult:
-    """Fit y ~ p(x) for 1-D dask arrays x and y (or anything dask.array.asarray takes).
+    """Fit y ~ p(x) for dask arrays x (1-D) and y (1-D, or 2-D: k series sharing
+    x) (or anything dask.array.asarray takes).
 
     Parameters
     ----------
-    x, y : dask.array.Array, shape (n,)
-        The samples; y is rechunked to x's chunks.
-    sample_weight : dask.array.Array, shape (n,), optional
+    x : dask.array.Array, shape (n,)
+    y : dask.array.Array, shape (n,) or (n, k)
+        The samples; y is rechunked to x's chunks along its rows (a 2-D y into
+        chunks of whole rows: every series of a row in one chunk), and fits
+        as `polyfit.fit` fits a 2-D y.
+    sample_weight : dask.array.Array, shape (n,) or y's (n, k), optional
         Weights >= 0, finite, as in `polyfit.fit` (a weight of 2 is the sample
-        twice, a weight of 0 drops it, from x's range too); rechunked to x's
-        chunks and checked on the workers with the statistics (a bad weight
-        is named by its index in the whole array).  A chunk may have all
-        weights 0; the data may not.
+        twice, a weight of 0 drops it, from x's range too); rechunked like y
+        and checked on the workers with the statistics (a bad weight is named
+        by its index in the whole array).  A chunk may have all weights 0;
+        the data may not (nor, with a weight per value, a series).
     degree, lr, epochs, init, seed, log_every, callback, tol, optimizer_options
         As in `polyfit.fit` (optimizer, momentum, alpha, betas, eps), with its
         defaults: ``lr="auto"``, a zero start unless `init` or `seed`.
@@ -150,13 +161,14 @@ def fit(
     split_every = _validation.as_int(split_every, "split_every", 2)
     x_array = da.asarray(x)
     y_array = da.asarray(y)
-    arrays = [("x", x_array), ("y", y_array)]
     w_array = None if sample_weight is None else da.asarray(sample_weight)
+    arrays = [("x", x_array, 1), ("y", y_array, 2)]
     if w_array is not None:
-        arrays.append(("sample_weight", w_array))
-    for name, array in arrays:
-        if array.ndim != 1:
-            raise ValueError(f"{name} must be 1-D, got an array of shape {array.shape}")
+        arrays.append(("sample_weight", w_array, y_array.ndim))
+    for name, array, most in arrays:
+        if not 1 <= array.ndim <= most:
+            wanted = "1-D" if most == 1 else "1-D or 2-D"
+            raise ValueError(f"{name} must be {wanted}, got an array of shape {array.shape}")
         if array.dtype.kind not in "biuf":
             raise TypeError(f"{name} must contain real numbers, got dtype {array.dtype}")
     if x_array.shape[0] != y_array.shape[0]:
@@ -165,23 +177,30 @@ def fit(
         )
     if x_array.shape[0] == 0:
         raise ValueError("x and y must not be empty")
-    y_array = y_array.rechunk(x_array.chunks)
+    rows = x_array.chunks[0]
+    y_array = y_array.rechunk(rows if y_array.ndim == 1 else (rows, -1))  # whole rows
     if w_array is not None:
-        if w_array.shape[0] != x_array.shape[0]:
+        if w_array.shape != (x_array.shape[0],) and w_array.shape != y_array.shape:
+            if y_array.ndim == 1:
+                raise ValueError(
+                    f"sample_weight must have one weight per sample: x has {x_array.shape[0]} "
+                    f"samples, sample_weight {w_array.shape[0]}"
+                )
             raise ValueError(
-                f"sample_weight must have one weight per sample: x has {x_array.shape[0]} "
-                f"samples, sample_weight {w_array.shape[0]}"
+                f"sample_weight must have shape ({x_array.shape[0]},) (one weight per sample) "
+                f"or y's shape {y_array.shape} (one per value), got {w_array.shape}"
             )
-        w_array = w_array.rechunk(x_array.chunks)
+        w_array = w_array.rechunk(rows if w_array.ndim == 1 else (rows, -1))
 
     domain = None
     if scale:
         # x's range over the samples that count (a weight of 0 drops its sample)
         if w_array is None:
             lowest, highest = x_array.min(), x_array.max()
-        else:
-            lowest = da.where(w_array > 0, x_array, np.inf).min()
-            highest = da.where(w_array > 0, x_array, -np.inf).max()
+        else:  # a sample counts if its weight is nonzero (in some series)
+            counts = w_array > 0 if w_array.ndim == 1 else (w_array > 0).any(axis=1)
+            lowest = da.where(counts, x_array, np.inf).min()
+            highest = da.where(counts, x_array, -np.inf).max()
         lo, hi = (float(v) for v in dask.compute(lowest, highest))
         if w_array is None and not (np.isfinite(lo) and np.isfinite(hi)):
             raise ValueError("x must be finite; its minimum or maximum is not")

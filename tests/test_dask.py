@@ -299,3 +299,24 @@ def test_dask_refuses_bad_weights_naming_sample_weight(client, weighted):
         polyfit.dask.fit(dx, dy, sample_weight=w.reshape(-1, 1))
     with pytest.raises(TypeError, match="sample_weight must contain real numbers, got dtype"):
         polyfit.dask.fit(dx, dy, sample_weight=w.astype(complex))
+
+
+@pytest.mark.filterwarnings("ignore::polyfit.ConvergenceWarning")  # x**2: exact, slow to reach
+def test_dask_fit_of_many_series_on_the_cluster(client, data):
+    """A 2-D y (k series sharing x) through worker processes: each chunk's Moments of
+    three series travels back pickled and merges exactly; the fit equals the in-memory
+    2-D fit to the rounding of the chunks' sums."""
+    x, y = data
+    ys = np.column_stack([y, 2.0 * y + x, x**2])
+    weights = np.random.default_rng(1).uniform(0.5, 1.5, ys.shape)
+    result = polyfit.dask.fit(
+        da.from_array(x, chunks=50_000),
+        da.from_array(ys, chunks=(30_000, 2)),
+        4,
+        epochs=300,
+        sample_weight=da.from_array(weights, chunks=(70_000, 3)),
+    )
+    expected = polyfit.fit(x, ys, 4, method="moments", epochs=300, sample_weight=weights)
+    assert result.coef.shape == (5, 3)
+    np.testing.assert_allclose(result.coef, expected.coef, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(result.losses, expected.losses, rtol=1e-9)

@@ -19,7 +19,7 @@ BAD_CALLS = [
     ((X, Y[:-1]), {}, ValueError, ["x and y", "same length", "10", "9"]),
     (([], []), {}, ValueError, ["empty"]),
     ((X.reshape(2, 5), Y.reshape(2, 5)), {}, ValueError, ["x", "1-D", "(2, 5)"]),
-    ((X, Y.reshape(10, 1)), {}, ValueError, ["y", "1-D", "(10, 1)"]),
+    ((X, Y.reshape(10, 1, 1)), {}, ValueError, ["y", "1-D", "(10, 1, 1)"]),  # fit: or 2-D
     ((np.float64(1.0), Y), {}, ValueError, ["x", "1-D"]),
     ((np.where(X > 0.5, np.nan, X), Y), {}, ValueError, ["x", "finite", "x[7]", "nan"]),
     ((X, np.where(X > 0.5, np.inf, Y)), {}, ValueError, ["y", "finite", "y[7]", "inf"]),
@@ -71,6 +71,13 @@ def test_bad_input_is_refused_with_a_message_naming_it(fit, args, kwargs, error,
     message = str(caught.value)
     for word in words:
         assert word in message, (word, message)
+
+
+def test_reference_takes_one_series_only():
+    """A 2-D y is many series for polyfit.fit (tests/test_series.py); the
+    tutorial's numpy loop fits one."""
+    with pytest.raises(ValueError, match=r"y must be 1-D, got an array of shape \(10, 1\)"):
+        polyfit.reference.fit(X, Y.reshape(10, 1))
 
 
 def test_object_arrays_of_numbers_are_accepted():

@@ -49,3 +49,13 @@ def test_readme_runs_in_sequence(tmp_path, monkeypatch):
     x = namespace["x"]
     first = polyfit.fit(x, namespace["y"], 3)
     np.testing.assert_allclose(first.predict([0.0, 1.0]), first.to_polynomial()([0.0, 1.0]))
+    # "Many series": the shapes it shows, and each series' own fit, bit for bit
+    many, one = namespace["many"], namespace["one"]
+    assert (many.coef.shape, many.losses.shape, many.optimal_loss.shape) == (
+        (4, 200),
+        (2000, 200),
+        (200,),
+    )
+    assert many.coef[:, 7].tobytes() == one.coef.tobytes()
+    assert namespace["weighted_many"].coef.shape == (4, 200)
+    assert namespace["stats_many"].series == 200
