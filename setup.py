@@ -93,6 +93,8 @@ class BuildExt(build_ext):
             f"polyfit: modules {[ext.name for ext in self.extensions]}, "
             f"OpenMP {'on' if use_openmp else 'off'}, debug {'on' if DEBUG else 'off'}"
         )
+        if not self.parallel:  # the modules compile independently: one per core
+            self.parallel = os.cpu_count() or 1
         super().build_extensions()
 
     def _compiles(self, compile_args, link_args, body):

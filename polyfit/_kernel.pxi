@@ -825,6 +825,7 @@ cdef Py_ssize_t train_on_moments(const double *stats, int degree, double *coef,
 
 cdef struct Series:  # a pass over k series
     Py_ssize_t k
+    Py_ssize_t first_column, last_column  # the power sums of these columns only
     const double *coef  # (degree + 1, k): coef[power * k + column]; NULL for power sums
     const double *weights  # one per sample, or NULL
     const double *weights2d  # (n, k), one per value, or NULL
@@ -1007,9 +1008,11 @@ cdef inline_void series_moments_shared(const floating *x, const floating *y, Py_
     """series_moments_block when every column has the same weights (or none):
     per group of PF_LANES rows the powers of u and S once, and each column's T
     and sum w y^2 from a transposed tile of the rows -- moments_step's
-    arithmetic, split (so the same bits).  acc: (2 degree + 1 + k (degree + 2))
-    PF_NV vectors; tile: k PF_LANES values."""
+    arithmetic, split (so the same bits).  Columns job.first_column to
+    job.last_column only (threads may split them).  acc: (2 degree + 1 + columns
+    (degree + 2)) PF_NV vectors; tile: columns PF_LANES values."""
     cdef Py_ssize_t k = job.k, i = 0, c, lane, v
+    cdef Py_ssize_t first = job.first_column, last = job.last_column
     cdef int width = 3 * degree + 3, j, r
     cdef pf_vec u[PF_NV]
     cdef pf_vec power[PF_NV]
@@ -1021,17 +1024,17 @@ cdef inline_void series_moments_shared(const floating *x, const floating *y, Py_
     cdef double w_pad[PF_LANES]
     cdef double mask[PF_LANES]
     cdef bint full
-    for v in range((2 * degree + 1 + k * (degree + 2)) * PF_NV):
+    for v in range((2 * degree + 1 + (last - first) * (degree + 2)) * PF_NV):
         acc[v] = pf_splat(0.0)
     while i < rows:
         full = i + PF_LANES <= rows
         for lane in range(PF_LANES):  # the tile: column c's PF_LANES values at c * PF_LANES
             if i + lane < rows:
-                for c in range(k):
-                    tile[c * PF_LANES + lane] = y[(i + lane) * k + c]
+                for c in range(first, last):
+                    tile[(c - first) * PF_LANES + lane] = y[(i + lane) * k + c]
             else:
-                for c in range(k):
-                    tile[c * PF_LANES + lane] = 0
+                for c in range(first, last):
+                    tile[(c - first) * PF_LANES + lane] = 0
             x_pad[lane] = x[i + lane] if i + lane < rows else 0
             mask[lane] = 1.0 if i + lane < rows else 0.0
             w_pad[lane] = job.weights[i + lane] if weighted and i + lane < rows else 0.0
@@ -1055,10 +1058,10 @@ cdef inline_void series_moments_shared(const floating *x, const floating *y, Py_
                     acc[(r + 1) * PF_NV + j] = pf_fma(power[j], u[j], acc[(r + 1) * PF_NV + j])
                 else:
                     power[j] = power[j] * u[j]
-        for c in range(k):
-            column = acc + (2 * degree + 1 + c * (degree + 2)) * PF_NV
+        for c in range(first, last):
+            column = acc + (2 * degree + 1 + (c - first) * (degree + 2)) * PF_NV
             for j in range(PF_NV):
-                yv = load(tile + c * PF_LANES + j * PF_W)
+                yv = load(tile + (c - first) * PF_LANES + j * PF_W)
                 if not full and not weighted:
                     yv = yv * masks[j]
                 weighted_y = powers[j] * yv if weighted else yv
@@ -1068,8 +1071,8 @@ cdef inline_void series_moments_shared(const floating *x, const floating *y, Py_
                     column[r * PF_NV + j] = pf_fma(powers[r * PF_NV + j], yv,
                                                    column[r * PF_NV + j])
         i += PF_LANES
-    for c in range(k):
-        column = acc + (2 * degree + 1 + c * (degree + 2)) * PF_NV
+    for c in range(first, last):
+        column = acc + (2 * degree + 1 + (c - first) * (degree + 2)) * PF_NV
         for r in range(2 * degree + 1):
             sums[c * width + r] = pf_lane_sum(acc + r * PF_NV)
         for r in range(degree + 2):
@@ -1189,12 +1192,26 @@ cdef int series_pass(const floating *x, const floating *y, const Series *job, Py
     cdef void *allocation
     if not pf_have_openmp():
         threads = 1
-    allocation = malloc((<size_t>(nblocks * width + threads * per_thread) + 8) * sizeof(double))
+    allocation = malloc((<size_t>(nblocks * width + max(threads, nthreads) * per_thread) + 8)
+                        * sizeof(double))
     if allocation == NULL:
         return NOMEM
     block_sums = <double *>allocation
     scratch = <double *>((<uintptr_t>(block_sums + nblocks * width) + 63) & ~(<uintptr_t>63))
-    if threads == 1:
+    if threads == 1 and split_columns(job, nblocks, nthreads):
+        threads = max(1, min(nthreads, <int>(job.k // SERIES_SLAB)))
+        if threads > 1:
+            with parallel(num_threads=threads):
+                thread = threadid()
+                team = pf_team_size()
+                share = (job.k + team - 1) // team
+                first = min(thread * share, job.k)
+                last = min(first + share, job.k)
+                series_column_blocks(x, y, job, n, nblocks, first, last,
+                                     scratch + thread * per_thread, block_sums, poll, thread == 0)
+        else:
+            series_blocks(x, y, job, n, 0, nblocks, scratch, block_sums, poll, True)
+    elif threads == 1:
         series_blocks(x, y, job, n, 0, nblocks, scratch, block_sums, poll, True)
     else:
         with parallel(num_threads=threads):
@@ -1212,6 +1229,25 @@ cdef int series_pass(const floating *x, const floating *y, const Series *job, Py
             totals[j] += block_sums[b * width + j]
     free(allocation)
     return INTERRUPTED if poll.interrupted else OK
+
+
+cdef inline bint split_columns(const Series *job, Py_ssize_t nblocks, int nthreads) noexcept nogil:
+    """A power-sums pass with fewer blocks of rows than threads is split by
+    columns instead (each column's arithmetic is the same whoever computes it),
+    where the per-column path allows (no per-value weights, degree <= 8)."""
+    return (job.moments and nthreads > 1 and nblocks < nthreads and job.weights2d == NULL
+            and job.degree <= MOMENTS_SPECIALISED_MAX and pf_have_openmp())
+
+
+cdef void series_column_blocks(const floating *x, const floating *y, const Series *job,
+                               Py_ssize_t n, Py_ssize_t nblocks, Py_ssize_t first,
+                               Py_ssize_t last, double *scratch, double *block_sums, Poll *poll,
+                               bint poller) noexcept nogil:
+    """Every block, for the power sums of columns [first, last) only."""
+    cdef Series columns_job = job[0]
+    columns_job.first_column = first
+    columns_job.last_column = last
+    series_blocks(x, y, &columns_job, n, 0, nblocks, scratch, block_sums, poll, poller)
 
 
 cdef void series_blocks(const floating *x, const floating *y, const Series *job, Py_ssize_t n,
@@ -1310,12 +1346,14 @@ cdef inline_void series_train_gd(const double *stats, const int degree, const bi
     moments_gd's arithmetic (its bits).  checked: stop at the slab's first epoch
     whose loss or update is not finite for a real column and set diverged[e] (e
     from 0; coef is then not meaningful: series_train runs the chunk again), and
-    add to converged[e] the real columns whose loss fell by at most tol."""
+    add to converged[e] the real columns whose loss fell by at most tol;
+    unchecked, the epochs run through (series_train looks at the chunk's losses
+    and coefficients afterwards: a value that is not finite stays so)."""
     cdef Py_ssize_t g, c, e, at
     cdef pf_vec cv[MOMENTS_SPECIALISED_MAX + 1]
     cdef pf_vec sums[2 * MOMENTS_SPECIALISED_MAX + 1]
     cdef pf_vec loss, gc, bad, cross, updated
-    cdef pf_vec two_lr = pf_splat(2.0 * s.lr), two = pf_splat(2.0), zero = pf_splat(0.0)
+    cdef pf_vec two_lr = pf_splat(2.0 * s.lr), zero = pf_splat(0.0)
     cdef double lanes[PF_W]
     cdef double nonfinite, before
     cdef int j, r, count, met
@@ -1342,11 +1380,15 @@ cdef inline_void series_train_gd(const double *stats, const int degree, const bi
                 if degree > 0 and degree % 2 == 0:
                     gc = pf_fma(sums[j + degree], cv[degree], gc)
                 cross = pf_load(stats + (2 * degree + 1 + j) * columns + at)
-                loss = pf_fma(cv[j], gc - two * cross, loss)
+                # 2 T_j, exact, stored after the statistics by series_train
+                loss = pf_fma(cv[j], gc - pf_load(stats + (3 * degree + 3 + j) * columns + at),
+                              loss)
                 updated = cv[j] - two_lr * (gc - cross)
-                bad = pf_fma(updated, zero, bad)  # NaN once a coefficient is not finite
+                if checked:
+                    bad = pf_fma(updated, zero, bad)  # NaN once a coefficient is not finite
                 memcpy(coef + j * columns + at, &updated, sizeof(pf_vec))
-            bad = pf_fma(loss, zero, bad)  # the padding columns' losses are 0: finite
+            if checked:
+                bad = pf_fma(loss, zero, bad)  # the padding columns' losses are 0: finite
             count = <int>min(<Py_ssize_t>PF_W, k - at)  # the real columns of the group
             if count == PF_W:
                 memcpy(losses + (start + e) * k + at, &loss, sizeof(pf_vec))
@@ -1407,6 +1449,18 @@ cdef void series_train_chunk(const double *stats, int degree, bint shared, doubl
                         losses, k, previous_losses, s, checked, diverged, converged)
 
 
+cdef bint all_finite(const double *a, Py_ssize_t n, const double *b,
+                     Py_ssize_t m) noexcept nogil:
+    """Every value of a[0..n-1] and b[0..m-1] finite (x - x is 0 exactly then)."""
+    cdef double total = 0.0
+    cdef Py_ssize_t i
+    for i in range(n):
+        total += a[i] - a[i]
+    for i in range(m):
+        total += b[i] - b[i]
+    return total == 0.0
+
+
 cdef Py_ssize_t series_train(const double *stats, int degree, bint shared, double *coef,
                              double *snapshot, Py_ssize_t columns, double *losses,
                              Py_ssize_t k, Py_ssize_t epochs, const double *previous_losses,
@@ -1425,6 +1479,7 @@ cdef Py_ssize_t series_train(const double *stats, int degree, bint shared, doubl
     cdef int *diverged = flags
     cdef int *converged = flags + SERIES_CHUNK
     cdef int threads, stop = OK
+    cdef bint checked
     cdef Poll poll
     slabs = (groups + per_slab - 1) // per_slab
     threads = max(1, min(s.nthreads, <int>slabs))
@@ -1438,23 +1493,33 @@ cdef Py_ssize_t series_train(const double *stats, int degree, bint shared, doubl
         memcpy(snapshot, coef, <size_t>((degree + 1) * columns) * sizeof(double))
         for e in range(2 * SERIES_CHUNK * (slabs + 1 if threads > 1 else 1)):
             flags[e] = 0
+        checked = s.tol > 0.0  # tol needs every epoch's flags; divergence can wait
         if threads == 1:
             for slab in range(slabs):
                 series_train_chunk(stats, degree, shared, coef, columns, slab * per_slab,
                                    min((slab + 1) * per_slab, groups), chunk, start, losses, k,
-                                   previous_losses, s, True, diverged, converged)
+                                   previous_losses, s, checked, diverged, converged)
         else:
             for slab in prange(slabs, num_threads=threads, schedule="static"):
                 first = slab * per_slab
                 last = min(first + per_slab, groups)
                 series_train_chunk(stats, degree, shared, coef, columns, first, last, chunk,
-                                   start, losses, k, previous_losses, s, True,
+                                   start, losses, k, previous_losses, s, checked,
                                    flags + (slab + 1) * 2 * SERIES_CHUNK,
                                    flags + (slab + 1) * 2 * SERIES_CHUNK + SERIES_CHUNK)
             for slab in range(slabs):  # every slab's flags into the chunk's, in order
                 for e in range(chunk):
                     diverged[e] |= flags[(slab + 1) * 2 * SERIES_CHUNK + e]
                     converged[e] += flags[(slab + 1) * 2 * SERIES_CHUNK + SERIES_CHUNK + e]
+        if not checked and not all_finite(losses + start * k, chunk * k, coef,
+                                          (degree + 1) * columns):
+            # something went non-finite in the chunk: run it again with every
+            # epoch checked, from the snapshot, to find the first such epoch
+            memcpy(coef, snapshot, <size_t>((degree + 1) * columns) * sizeof(double))
+            for slab in range(slabs):
+                series_train_chunk(stats, degree, shared, coef, columns, slab * per_slab,
+                                   min((slab + 1) * per_slab, groups), chunk, start, losses, k,
+                                   previous_losses, s, True, diverged, converged)
         for e in range(chunk):
             if diverged[e]:
                 stop = DIVERGED
@@ -1864,6 +1929,8 @@ cdef Series make_series(const double[::1] weights, const double[:, ::1] weights2
                         double factor, bint moments) noexcept:
     cdef Series job
     job.k = k
+    job.first_column = 0
+    job.last_column = k
     job.coef = coef
     job.weights = &weights[0] if weights is not None else NULL
     job.weights2d = &weights2d[0, 0] if weights2d is not None else NULL
@@ -1956,7 +2023,7 @@ def series_train_moments(const double[:, ::1] stats, double[:, ::1] coef,
     settings.nthreads = threads
     settings.poll_signals = poll_signals
     # stats and coefficients by rows, padded with zero columns to whole vectors
-    buffer = <double *>malloc(<size_t>(columns * (width + 2 * (degree + 1)) + 8)
+    buffer = <double *>malloc(<size_t>(columns * (width + 3 * (degree + 1)) + 8)
                               * sizeof(double))
     flags = <int *>malloc(<size_t>(2 * SERIES_CHUNK * (slabs + 1)) * sizeof(int))
     if buffer == NULL or flags == NULL:
@@ -1964,7 +2031,7 @@ def series_train_moments(const double[:, ::1] stats, double[:, ::1] coef,
         free(flags)
         raise MemoryError("polyfit: out of memory for the statistics")
     cdef double *rows = <double *>((<uintptr_t>buffer + 63) & ~(<uintptr_t>63))
-    cdef double *current = rows + columns * width
+    cdef double *current = rows + columns * (width + degree + 1)  # after 2 T's rows
     cdef double *snapshot = current + columns * (degree + 1)
     try:
         shared = True  # the same power sums in every column: G broadcast, not loaded
@@ -1975,6 +2042,7 @@ def series_train_moments(const double[:, ::1] stats, double[:, ::1] coef,
                     shared = False
         for j in range(degree + 1):
             for c in range(columns):
+                rows[(width + j) * columns + c] = 2.0 * rows[(2 * degree + 1 + j) * columns + c]
                 current[j * columns + c] = coef[j, c] if c < k else 0.0
         with nogil:
             completed = series_train(rows, degree, shared, current, snapshot, columns,

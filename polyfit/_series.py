@@ -502,17 +502,24 @@ class ColumnRunner:
         return stop, status
 
 
+# With threads=None, training on the statistics uses every core from this many
+# series on (a slab of 64 series is a thread's unit of work; the chunks of 64
+# epochs they run between two decisions cost ~4 us of synchronisation).
+SERIES_THREADS_MIN = 256
+
+
 def statistics_runner(
-    stats: np.ndarray, settings: _validation.Settings, lr: float, poll: bool
+    stats: np.ndarray, settings: _validation.Settings, lr: float, poll: bool, threads: int
 ) -> Runner | ColumnRunner:
     """Epochs on every series' statistics: series_train_moments (plain gradient
-    descent up to degree 8), else train_moments series by series."""
+    descent up to degree 8, slabs of 64 series on `threads` threads, the same
+    bits for any count), else train_moments series by series."""
     series, degree = stats.shape[0], settings.degree
     if settings.optimizer == "gd" and degree <= SERIES_MOMENTS_MAX_DEGREE:
 
         def run(coef: np.ndarray, losses: np.ndarray, previous: Any) -> tuple[int, int]:
             found: tuple[int, int] = _kernels.series_train_moments(
-                stats, coef, losses, lr, settings.tol, previous, poll
+                stats, coef, losses, lr, settings.tol, previous, poll, threads
             )
             return found
 
@@ -587,12 +594,16 @@ def train_statistics(
     coef: np.ndarray,
     lr: float,
     on_divergence: Callable[[int, int], DivergenceError],
+    threads: int | None = None,
 ) -> tuple[np.ndarray, int, bool, np.ndarray]:
     """Gradient descent on every series' statistics (method='moments'):
     (losses, epochs run, converged, every series' loss of the final coef);
-    coef (degree + 1, k) is updated in place."""
+    coef (degree + 1, k) is updated in place.  threads: the caller's (None: all
+    cores from SERIES_THREADS_MIN series on)."""
     poll = _fit.poll_signals()
-    run = statistics_runner(stats, settings, lr, poll)
+    if threads is None:
+        threads = int(_kernels.max_threads()) if stats.shape[0] >= SERIES_THREADS_MIN else 1
+    run = statistics_runner(stats, settings, lr, poll, threads)
 
     def diverged(epoch: int) -> DivergenceError:
         column = run.diverged_column if isinstance(run, ColumnRunner) else None
@@ -634,6 +645,7 @@ class SeriesData:
         poll: bool,
     ) -> None:
         self.x, self.y, self.degree, self.poll = x, y, degree, poll
+        self.requested_threads = threads
         self.threads = _fit.resolve_threads(threads, x.shape[0] * y.shape[1])
         self.column_threads = _fit.resolve_threads(threads, x.shape[0])  # one series' pass
         self.weights = weights if weights is not None and weights.ndim == 1 else None
@@ -867,7 +879,9 @@ def fit(
         return _checks.divergence(found.column(column), settings, epoch, lr, coef, column)
 
     if method == "moments" and stats is not None:
-        losses, epochs_run, converged, loss = train_statistics(stats, settings, coef, lr, diverged)
+        losses, epochs_run, converged, loss = train_statistics(
+            stats, settings, coef, lr, diverged, data.requested_threads
+        )
     else:
         run = exact_runner(data, settings, lr, window)
 
