@@ -301,11 +301,15 @@ cdef inline_void block_pass(const floating *x, const floating *y, const double *
             sums[1 + k] = pf_lane_sum(acc + k * PF_NV)
 
 
-cdef inline int step_groups(int degree, bint extra) noexcept nogil:
+cdef inline int step_groups(int degree, bint extra, bint narrow) noexcept nogil:
     """Groups of lanes per step of the fused pass: pf_groups, halved where 16
-    registers cannot hold four groups of the weighted or scaled pass's terms
-    (extra: weighted or scaled; measured on AVX2: 1.42x -> 1.04x of plain)."""
-    return pf_groups(degree) // 2 if extra and PF_W <= 4 else pf_groups(degree)
+    registers cannot hold four groups of the terms: of the weighted or scaled
+    pass (extra; measured on AVX2: 1.42x -> 1.04x of plain), and of float32
+    data (narrow) up to degree 4 (AVX2, degree 3: 1.79 -> 1.28 ms for 2000
+    epochs of 2000 samples; from degree 5 on, four groups are faster)."""
+    if PF_W <= 4 and (extra or (narrow and degree <= 4)):
+        return pf_groups(degree) // 2
+    return pf_groups(degree)
 
 
 cdef inline_void by_degree(const floating *x, const floating *y, const double *w, Py_ssize_t n,
@@ -314,49 +318,51 @@ cdef inline_void by_degree(const floating *x, const floating *y, const double *w
     """block_pass with the degree a constant for the specialised degrees (the
     flags are constants too: each call of this function is a copy)."""
     cdef int degree = job.degree
+    cdef bint extra = weighted or scaled
+    cdef bint narrow = floating is float
     if degree > (MOMENTS_SPECIALISED_MAX if moments else PF_SPECIALISED_MAX):
         block_pass(x, y, w, n, job, degree, moments, scaled, weighted, False,
                    1 if moments else MAX_GROUPS, sums, scratch)
     elif degree == 0:
         block_pass(x, y, w, n, job, 0, moments, scaled, weighted, True,
-                   1 if moments else step_groups(0, weighted or scaled), sums, NULL)
+                   1 if moments else step_groups(0, extra, narrow), sums, NULL)
     elif degree == 1:
         block_pass(x, y, w, n, job, 1, moments, scaled, weighted, True,
-                   1 if moments else step_groups(1, weighted or scaled), sums, NULL)
+                   1 if moments else step_groups(1, extra, narrow), sums, NULL)
     elif degree == 2:
         block_pass(x, y, w, n, job, 2, moments, scaled, weighted, True,
-                   1 if moments else step_groups(2, weighted or scaled), sums, NULL)
+                   1 if moments else step_groups(2, extra, narrow), sums, NULL)
     elif degree == 3:
         block_pass(x, y, w, n, job, 3, moments, scaled, weighted, True,
-                   1 if moments else step_groups(3, weighted or scaled), sums, NULL)
+                   1 if moments else step_groups(3, extra, narrow), sums, NULL)
     elif degree == 4:
         block_pass(x, y, w, n, job, 4, moments, scaled, weighted, True,
-                   1 if moments else step_groups(4, weighted or scaled), sums, NULL)
+                   1 if moments else step_groups(4, extra, narrow), sums, NULL)
     elif degree == 5:
         block_pass(x, y, w, n, job, 5, moments, scaled, weighted, True,
-                   1 if moments else step_groups(5, weighted or scaled), sums, NULL)
+                   1 if moments else step_groups(5, extra, narrow), sums, NULL)
     elif degree == 6:
         block_pass(x, y, w, n, job, 6, moments, scaled, weighted, True,
-                   1 if moments else step_groups(6, weighted or scaled), sums, NULL)
+                   1 if moments else step_groups(6, extra, narrow), sums, NULL)
     elif degree == 7:
         block_pass(x, y, w, n, job, 7, moments, scaled, weighted, True,
-                   1 if moments else step_groups(7, weighted or scaled), sums, NULL)
+                   1 if moments else step_groups(7, extra, narrow), sums, NULL)
     elif degree == 8:
         block_pass(x, y, w, n, job, 8, moments, scaled, weighted, True,
-                   1 if moments else step_groups(8, weighted or scaled), sums, NULL)
+                   1 if moments else step_groups(8, extra, narrow), sums, NULL)
     elif not moments and PF_SPECIALISED_MAX > 8:  # the AVX-512 build: 32 registers
         if degree == 9:
             block_pass(x, y, w, n, job, 9, False, scaled, weighted, True,
-                       step_groups(9, weighted or scaled), sums, NULL)
+                       step_groups(9, extra, narrow), sums, NULL)
         elif degree == 10:
             block_pass(x, y, w, n, job, 10, False, scaled, weighted, True,
-                       step_groups(10, weighted or scaled), sums, NULL)
+                       step_groups(10, extra, narrow), sums, NULL)
         elif degree == 11:
             block_pass(x, y, w, n, job, 11, False, scaled, weighted, True,
-                       step_groups(11, weighted or scaled), sums, NULL)
+                       step_groups(11, extra, narrow), sums, NULL)
         else:
             block_pass(x, y, w, n, job, 12, False, scaled, weighted, True,
-                       step_groups(12, weighted or scaled), sums, NULL)
+                       step_groups(12, extra, narrow), sums, NULL)
 
 
 cdef void block_sums(const floating *x, const floating *y, const double *w, Py_ssize_t n,
