@@ -63,7 +63,7 @@ class Optimizer:
 # Scaling (scale=True) with method="exact": the kernel computes u = (x - shift) *
 # factor per sample, so large data are never copied.  Up to this many samples
 # (cache-resident data, where the pass is compute-bound) a float64 copy of u, at
-# most 2 MiB, is still a few percent faster (Zen 4, degree 3: in the kernel
+# most 2 MiB, is still a few percent faster (Zen 5, degree 3: in the kernel
 # 1.01-1.13x of an unscaled fit up to 2^18 samples, the copy 1.00-1.06x; from
 # 2^20 on the kernel 0.9-1.02x, the copy 1.02-1.23x).  Both give the same bits.
 SCALE_COPY_SAMPLES = 1 << 18
