@@ -48,7 +48,8 @@ def test_readme_runs_in_sequence(tmp_path, monkeypatch):
     assert looped.coef.tobytes() == streamed.coef.tobytes()  # "the same in one call"
     x = namespace["x"]
     first = polyfit.fit(x, namespace["y"], 3)
-    np.testing.assert_allclose(first.predict([0.0, 1.0]), first.to_polynomial()([0.0, 1.0]))
+    at = np.array([0.0, 1.0])  # numpy 1.x's Polynomial does not take a list
+    np.testing.assert_allclose(first.predict(at), first.to_polynomial()(at))
     # "Many series": the shapes it shows, and each series' own fit, bit for bit
     many, one = namespace["many"], namespace["one"]
     assert (many.coef.shape, many.losses.shape, many.optimal_loss.shape) == (

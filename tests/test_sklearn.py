@@ -73,7 +73,10 @@ def test_check_estimator_fails_exactly_the_expected_checks():
             assert "takes one feature" in str(exception), (name, exception)
     passed = [r["check_name"] for r in results if r["status"] == "passed"]
     assert "check_requires_y_none" in passed and "check_get_params_invariance" in passed
-    assert "check_all_zero_sample_weights_error" in passed
+    # scikit-learn added this check after 1.7 (the lowest-numpy run installs 1.7.2);
+    # where it runs it passes; test_bad_sample_weight_is_refused_naming_it checks the same
+    if any(r["check_name"] == "check_all_zero_sample_weights_error" for r in results):
+        assert "check_all_zero_sample_weights_error" in passed
 
 
 @pytest.fixture
