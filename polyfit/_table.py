@@ -653,20 +653,8 @@ def _read_npy(
         indices.append(index % columns)
     values = [np.array(table[:, index], dtype=np.float64) for index in indices]
     del table
-    for column_values, index in zip(values, indices, strict=True):
-        _require_finite(column_values, f"{name}, column {index}")
-    if weight is not None:
-        _require_weights(values[2], f"{name}, column {indices[2]} (--weight)")
-    return Table(
-        values[0],
-        values[1],
-        name,
-        "npy",
-        str(indices[0]),
-        str(indices[1]),
-        w=values[2] if weight is not None else None,
-        weight_column=str(indices[2]) if weight is not None else None,
-    )
+    labels = [str(index) for index in indices]
+    return _checked_table(values, name, "npy", labels, [f"column {i}" for i in indices])
 
 
 def _read_npz(
@@ -697,19 +685,29 @@ def _read_npz(
         if isinstance(error, DataError):
             raise
         raise DataError(f"{name}: not a readable .npz file ({error})") from None
-    for column_values, array_name in zip(values, wanted, strict=True):
-        _require_finite(column_values, f"{name}, array {array_name!r}")
-    if weight is not None:
-        _require_weights(values[2], f"{name}, array {weight!r} (--weight)")
+    return _checked_table(values, name, "npz", list(wanted), [f"array {a!r}" for a in wanted])
+
+
+def _checked_table(
+    values: list[np.ndarray], name: str, kind: str, labels: list[str], places: list[str]
+) -> Table:
+    """The Table of a binary file's x, y (and weights, a third value): each
+    finite, the weights valid, errors naming the file and `places` (where in it
+    each value was)."""
+    for column_values, place in zip(values, places, strict=True):
+        _require_finite(column_values, f"{name}, {place}")
+    weighted = len(values) == 3
+    if weighted:
+        _require_weights(values[2], f"{name}, {places[2]} (--weight)")
     return Table(
         values[0],
         values[1],
         name,
-        "npz",
-        wanted[0],
-        wanted[1],
-        w=values[2] if weight is not None else None,
-        weight_column=weight,
+        kind,
+        labels[0],
+        labels[1],
+        w=values[2] if weighted else None,
+        weight_column=labels[2] if weighted else None,
     )
 
 
