@@ -10,7 +10,6 @@ from the eigenvalues of G.
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import sys
@@ -98,16 +97,25 @@ class Diagnosis:
         self._scaled_optimum = scaled_optimum
         self._window = window  # (shift, factor) of the training variable
         self._describe = describe
+        self._found_range: tuple[float, float] | None = None
+        self._found_scaled: Optimum | None = None
 
-    @functools.cached_property
+    # Computed on first use and kept (plain attributes: functools.cached_property
+    # takes a lock on Python 3.11, a microsecond that every warning paid).
+    @property
     def x_range(self) -> tuple[float, float]:
-        return self._x_range()
+        if self._found_range is None:
+            self._found_range = self._x_range()
+        return self._found_range
 
-    @functools.cached_property
+    @property
     def scaled_best(self) -> Optimum:
-        if self.scaled or self._scaled_optimum is None:
-            return self.best
-        return self._scaled_optimum()
+        if self._found_scaled is None:
+            if self.scaled or self._scaled_optimum is None:
+                self._found_scaled = self.best
+            else:
+                self._found_scaled = self._scaled_optimum()
+        return self._found_scaled
 
     @property
     def max_abs_x(self) -> float:

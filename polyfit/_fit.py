@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 from . import _checks, _kernels, _stats, _validation
 from ._checks import Diagnosis, Face
 from ._errors import DivergenceError
-from ._result import FitResult
+from ._result import FitResult, handed
 from ._stats import Optimum, Window
 
 METHODS = ("exact", "moments")
@@ -56,8 +56,25 @@ class Optimizer:
 
     def __init__(self, settings: _validation.Settings) -> None:
         self.code = int(_kernels.OPTIMIZERS[settings.optimizer])
-        self.hyper = np.array(settings.hyper, dtype=np.float64)
-        self.state = np.zeros(_kernels.state_size(settings.degree))
+        self.hyper = _hyper_array(settings.hyper)
+        # plain gradient descent keeps no state (the kernel is given none): a
+        # shared placeholder saves an allocation in every small fit
+        self.state = (
+            _NO_STATE
+            if settings.optimizer == "gd"
+            else np.zeros(_kernels.state_size(settings.degree))
+        )
+
+
+_NO_STATE = np.zeros(1)
+
+
+@functools.lru_cache(maxsize=8)
+def _hyper_array(hyper: tuple[float, ...]) -> np.ndarray:
+    """The hyper-parameters as the kernel reads them (read-only, shared)."""
+    array = np.array(hyper, dtype=np.float64)
+    array.setflags(write=False)
+    return array
 
 
 # Scaling (scale=True) with method="exact": the kernel computes u = (x - shift) *
@@ -154,7 +171,8 @@ def statistics(
     cause: bad data, weights beyond float64, powers of x beyond float64 (the
     degree and x's range), or squares of y beyond it."""
     stats = np.empty(_stats.width(degree))
-    _kernels.moments(x, y, weights, degree, window.shift, window.factor, stats, threads, poll)
+    if _kernels.moments(x, y, weights, degree, window.shift, window.factor, stats, threads, poll):
+        return stats  # every sum finite
     return checked_statistics(x, y, weights, stats, degree, window)
 
 
@@ -346,9 +364,11 @@ def result(
     window: Window,
     best: _stats.Optimum,
 ) -> FitResult:
+    # coef (the training array), its conversion to x and losses (a view of the
+    # fit's own array) are the fit's: handed over without a copy
     return FitResult(
-        coef=window.to_x(coef),
-        losses=losses,
+        coef=handed(window.to_x(coef)),
+        losses=handed(losses),
         loss=loss,
         degree=settings.degree,
         lr=lr,
@@ -358,7 +378,7 @@ def result(
         method=method,
         optimizer=settings.optimizer,
         domain=(window.lo, window.hi) if window.scaling else None,
-        scaled_coef=coef if window.scaling else None,
+        scaled_coef=handed(coef) if window.scaling else None,
         optimal_loss=best.loss,
     )
 
@@ -689,9 +709,10 @@ def fit(
         None if they overflow float64 while the data are finite."""
         if sums is None:
             sums = np.empty(_stats.width(degree))
-            _kernels.moments(
+            if _kernels.moments(
                 x, y, weights, degree, window.shift, window.factor, sums, nthreads, poll
-            )
+            ):
+                return sums
         if np.isfinite(sums).all():
             return sums
         require_finite_data(x, y)

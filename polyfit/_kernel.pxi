@@ -1601,33 +1601,40 @@ cdef void jacobi(double *a, double *v, int n) noexcept nogil:
             break
 
 
+cdef void hankel_eigh(const double *stats, int n, double *eigenvalues,
+                      double *vectors) noexcept nogil:
+    """eigh's work, n = degree + 1 <= SMALL_MAX rows (called from C, so the
+    optimum pays no Python call for it)."""
+    cdef int i, j, k, best
+    cdef double a[SMALL_MAX * SMALL_MAX]
+    cdef double v[SMALL_MAX * SMALL_MAX]
+    cdef int order[SMALL_MAX]
+    for j in range(n):
+        for k in range(n):
+            a[j * n + k] = stats[j + k]
+    jacobi(a, v, n)
+    for i in range(n):  # a selection sort of the eigenvalues, ascending
+        order[i] = i
+    for i in range(n):
+        best = i
+        for j in range(i + 1, n):
+            if a[order[j] * n + order[j]] < a[order[best] * n + order[best]]:
+                best = j
+        order[i], order[best] = order[best], order[i]
+    for i in range(n):
+        eigenvalues[i] = a[order[i] * n + order[i]]
+        for j in range(n):
+            vectors[j * n + i] = v[j * n + order[i]]
+
+
 def eigh(const double[::1] stats, int degree, double[::1] eigenvalues, double[::1] vectors):
     """G's eigenvalues (ascending) and eigenvectors (columns of the row-major
     (degree + 1)^2 array `vectors`) for G_jk = stats[j + k], degree + 1 <=
     SMALL_MAX."""
-    cdef int n = degree + 1, i, j, k, best
-    cdef double a[SMALL_MAX * SMALL_MAX]
-    cdef double v[SMALL_MAX * SMALL_MAX]
-    cdef int order[SMALL_MAX]
-    if n > SMALL_MAX:
+    if degree + 1 > SMALL_MAX:
         raise ValueError(f"degree + 1 must be at most {SMALL_MAX}")
-    for j in range(n):
-        for k in range(n):
-            a[j * n + k] = stats[j + k]
     with nogil:
-        jacobi(a, v, n)
-        for i in range(n):  # a selection sort of the eigenvalues, ascending
-            order[i] = i
-        for i in range(n):
-            best = i
-            for j in range(i + 1, n):
-                if a[order[j] * n + order[j]] < a[order[best] * n + order[best]]:
-                    best = j
-            order[i], order[best] = order[best], order[i]
-        for i in range(n):
-            eigenvalues[i] = a[order[i] * n + order[i]]
-            for j in range(n):
-                vectors[j * n + i] = v[j * n + order[i]]
+        hankel_eigh(&stats[0], degree + 1, &eigenvalues[0], &vectors[0])
 
 
 def optimum(const double[::1] stats, int degree, double resolved, double[::1] eigenvalues,
@@ -1640,7 +1647,9 @@ def optimum(const double[::1] stats, int degree, double resolved, double[::1] ei
     cdef int n = degree + 1, i, j, k, rank = 0
     cdef const double *cross = &stats[2 * degree + 1]
     cdef double total = stats[3 * degree + 2], explained = 0.0, size, projection, limit
-    eigh(stats, degree, eigenvalues, vectors)
+    if n > SMALL_MAX:
+        raise ValueError(f"degree + 1 must be at most {SMALL_MAX}")
+    hankel_eigh(&stats[0], n, &eigenvalues[0], &vectors[0])
     for j in range(n):
         coef[j] = 0.0
     limit = resolved * eigenvalues[n - 1]
@@ -1815,12 +1824,16 @@ def moments(const floating[::1] x, const floating[::1] y, const double[::1] weig
             double shift, double factor, double[::1] out, int threads, bint poll_signals):
     """The power sums of u = (x - shift) * factor into out (3 degree + 3 values):
     sum w u^k (k <= 2 degree), sum w u^k y (k <= degree), sum w y^2 (w = 1 when
-    weights is None)."""
+    weights is None).  Returns whether every sum is finite (the caller's check,
+    without a numpy call)."""
     cdef int status
     cdef Job job = make_job(weights, NULL, degree, shift, factor, True)
+    cdef bint finite
     with nogil:
         status = data_pass(&x[0], &y[0], &job, 1, x.shape[0], threads, poll_signals, &out[0])
+        finite = all_finite(&out[0], out.shape[0], NULL, 0)
     check_status(status)
+    return finite
 
 
 def final_pass(const floating[::1] x, const floating[::1] y, const double[::1] weights,

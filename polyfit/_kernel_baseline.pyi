@@ -91,7 +91,7 @@ def moments(
     out: NDArray[np.float64],
     threads: int,
     poll_signals: bool,
-) -> None: ...
+) -> bool: ...
 @overload
 def moments(
     x: NDArray[np.float32],
@@ -103,7 +103,7 @@ def moments(
     out: NDArray[np.float64],
     threads: int,
     poll_signals: bool,
-) -> None: ...
+) -> bool: ...
 def train_moments(
     stats: NDArray[np.float64],
     coef: NDArray[np.float64],

@@ -34,6 +34,8 @@ def _frozen(values: Any) -> np.ndarray:
 
 def _frozen_loss(value: Any) -> Any:
     """A float, or for many series a read-only array (k,)."""
+    if type(value) is float:  # the 1-D fit's own (np.ndim costs a microsecond)
+        return value
     if np.ndim(value) == 0:
         return float(value)
     return _frozen(value)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 from numpy.polynomial import Polynomial
@@ -41,6 +43,21 @@ RESOLVED = 16.0
 # of eps * (degree + 1) * (sum y^2 + |c|.|G||c| + 2 |c|.|T|): the rounding of
 # the sums (blocked, so each carries a few eps of its terms) and of the formula.
 SLACK = 64.0
+
+
+_KERNELS = f"{__package__}._kernels"
+
+
+def _kernel() -> ModuleType:
+    """polyfit._kernels, imported on first use (polyfit.reference stays
+    kernel-free); a dictionary look-up after that, where an import statement in
+    the function costs a microsecond, which a small fit pays several times."""
+    kernels = sys.modules.get(_KERNELS)
+    if kernels is not None:
+        return kernels
+    from . import _kernels
+
+    return _kernels
 
 
 def width(degree: int) -> int:
@@ -95,7 +112,10 @@ def best_degree(gram: np.ndarray, limit: float = CONDITION_LIMIT) -> int:
     return 0
 
 
-@dataclass(frozen=True)
+# Optimum and Decay are made several times around every fit: plain slotted
+# dataclasses (a frozen one's __init__ costs five times as much); nothing
+# changes them after they are made.
+@dataclass(slots=True)
 class Optimum:
     """The least-squares optimum of the quadratic the statistics define.
 
@@ -132,13 +152,12 @@ class Optimum:
 
 def optimum(stats: np.ndarray, degree: int) -> Optimum:
     """The optimum of the statistics (see `Optimum`)."""
-    from . import _kernels  # here, not at the top: polyfit.reference stays kernel-free
-
+    kernels = _kernel()
     size = degree + 1
     resolved = RESOLVED * size * EPS
-    if size <= _kernels.SMALL:
+    if size <= kernels.SMALL:
         lam, vec, coef = np.empty(size), np.empty((size, size)), np.empty(size)
-        loss, scale, rank = _kernels.optimum(stats, degree, resolved, lam, vec.reshape(-1), coef)
+        loss, scale, rank = kernels.optimum(stats, degree, resolved, lam, vec.reshape(-1), coef)
         return Optimum(lam, vec, coef, loss, SLACK * size * EPS * scale, rank, stats, degree)
     gram, cross, total = split(stats, degree)
     lam, vec = np.linalg.eigh(gram)
@@ -154,7 +173,7 @@ def optimum(stats: np.ndarray, degree: int) -> Optimum:
     return Optimum(lam, vec, coef, loss, SLACK * size * EPS * scale, int(keep.sum()), stats, degree)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decay:
     """How plain gradient descent with lr = 1 / (2 lambda_max) closes on an
     optimum from a start: the loss above the optimum is sum energy_i (the
@@ -179,9 +198,7 @@ class Decay:
         """The fewest epochs that take the loss to within `excess` of the optimum,
         or None if more than `cap` are needed (a compiled bisection: the excess
         falls monotonically)."""
-        from . import _kernels
-
-        needed = int(_kernels.epochs_needed(self.energy, self.log_rates, excess, cap))
+        needed = int(_kernel().epochs_needed(self.energy, self.log_rates, excess, cap))
         return None if needed < 0 else needed
 
 
@@ -192,12 +209,10 @@ def decay(best: Optimum, start: np.ndarray, largest: float | None = None) -> Dec
     this G's own (many series with a weight per value share the step of the
     series with the largest); each direction then closes at 1 - lambda_i /
     largest an epoch."""
-    from . import _kernels
-
     size = best.eigenvalues.shape[0]
     energy, log_rates = np.empty(size), np.empty(size)
     limit = RESOLVED * size * EPS * float(best.eigenvalues[-1])
-    initial = _kernels.decay(
+    initial = _kernel().decay(
         best.eigenvalues, best.eigenvectors.reshape(-1), best.coef, start, limit, energy, log_rates
     )
     if largest is not None and largest > float(best.eigenvalues[-1]):
@@ -231,7 +246,7 @@ class Window:
 
     @classmethod
     def identity(cls) -> Window:
-        return cls(-1.0, 1.0)
+        return _IDENTITY  # frozen: one instance serves every unscaled fit
 
     @classmethod
     def of(cls, lo: float, hi: float) -> Window:
@@ -287,6 +302,9 @@ class Window:
                     basis[j, k] = binomials[j] * inverse**j * shift ** (k - j)
             gram: np.ndarray = basis.T @ gram_u @ basis
         return gram
+
+
+_IDENTITY = Window(-1.0, 1.0)
 
 
 def rewindow(stats: np.ndarray, degree: int, old: Window, new: Window) -> np.ndarray:
