@@ -165,13 +165,17 @@ def statistics(
     window: Window,
     threads: int,
     poll: bool,
+    x_range: np.ndarray | None = None,
 ) -> np.ndarray:
     """The power sums of (x, y) in the window's variable, weighted by `weights`
     (None: all 1), in one compiled pass; a non-finite sum is traced to its
     cause: bad data, weights beyond float64, powers of x beyond float64 (the
-    degree and x's range), or squares of y beyond it."""
+    degree and x's range), or squares of y beyond it.  x_range, if given,
+    receives x's minimum and maximum (valid when the sums are finite)."""
     stats = np.empty(_stats.width(degree))
-    if _kernels.moments(x, y, weights, degree, window.shift, window.factor, stats, threads, poll):
+    if _kernels.moments(
+        x, y, weights, degree, window.shift, window.factor, stats, threads, poll, x_range
+    ):
         return stats  # every sum finite
     return checked_statistics(x, y, weights, stats, degree, window)
 
@@ -721,7 +725,11 @@ def fit(
     stats: np.ndarray | None = None
     diagnosis: Diagnosis | None = None
     if scale or method == "moments" or settings.lr == "auto":
-        stats = statistics(x, y, weights, degree, window, nthreads, poll)
+        # unscaled, the same call reads x's range, which the checks may want
+        found = np.empty(2) if x_range is None else None
+        stats = statistics(x, y, weights, degree, window, nthreads, poll, found)
+        if found is not None:  # finite sums: finite x
+            x_range = (float(found[0]), float(found[1]))
         diagnosis = diagnose(stats)
     auto = settings.lr == "auto"
     lr = _stats.auto_lr(diagnosis.train_eigen) if diagnosis and auto else float(settings.lr)

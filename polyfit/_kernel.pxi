@@ -1671,15 +1671,11 @@ def optimum(const double[::1] stats, int degree, double resolved, double[::1] ei
     return max(0.0, total - explained), size, rank
 
 
-def decay(const double[::1] eigenvalues, const double[::1] vectors, const double[::1] coef,
-          const double[::1] start, double limit, double[::1] energy, double[::1] log_rates):
-    """How plain gradient descent with lr = 1 / (2 lambda_max) closes on the
-    optimum coef from start: along eigenvector i (those with eigenvalue above
-    limit; the others get energy 0) the loss above the optimum holds energy_i =
-    lambda_i (v_i.(start - coef))^2, multiplied by exp(2 log_rate_i) an epoch,
-    log_rate_i = log(1 - lambda_i / lambda_max).  Returns the sum of energy
-    (the excess at the start)."""
-    cdef Py_ssize_t n = eigenvalues.shape[0], i, j
+cdef double decay_terms(const double *eigenvalues, const double *vectors, const double *coef,
+                        const double *start, Py_ssize_t n, double limit, double *energy,
+                        double *log_rates) noexcept nogil:
+    """decay's work (see there); returns the excess at the start."""
+    cdef Py_ssize_t i, j
     cdef double part, total = 0.0, largest = eigenvalues[n - 1]
     for i in range(n):
         energy[i] = 0.0
@@ -1697,45 +1693,88 @@ def decay(const double[::1] eigenvalues, const double[::1] vectors, const double
     return total
 
 
-def epochs_needed(const double[::1] energy, const double[::1] log_rates, double excess,
-                  long long cap):
-    """The fewest epochs t with sum energy_i exp(2 t log_rate_i) <= excess, or -1
-    if more than cap are needed (log_rates <= 0; -inf for a direction gradient
-    descent removes in one epoch).  The sum falls monotonically: a bisection
-    between the bounds each term gives alone."""
-    cdef Py_ssize_t i, n = energy.shape[0]
-    cdef long long low = 0, high = cap, middle
+def decay(const double[::1] eigenvalues, const double[::1] vectors, const double[::1] coef,
+          const double[::1] start, double limit, double[::1] energy, double[::1] log_rates):
+    """How plain gradient descent with lr = 1 / (2 lambda_max) closes on the
+    optimum coef from start: along eigenvector i (those with eigenvalue above
+    limit; the others get energy 0) the loss above the optimum holds energy_i =
+    lambda_i (v_i.(start - coef))^2, multiplied by exp(2 log_rate_i) an epoch,
+    log_rate_i = log(1 - lambda_i / lambda_max).  Returns the sum of energy
+    (the excess at the start)."""
+    return decay_terms(&eigenvalues[0], &vectors[0], &coef[0], &start[0],
+                       eigenvalues.shape[0], limit, &energy[0], &log_rates[0])
+
+
+cdef double excess_at(const double *energy, const double *log_rates, Py_ssize_t n,
+                      double epochs) noexcept nogil:
+    cdef double total = 0.0
+    cdef Py_ssize_t i
+    for i in range(n):
+        if epochs == 0.0:
+            total += energy[i]
+        elif isfinite(log_rates[i]):
+            total += energy[i] * exp(2.0 * epochs * log_rates[i])
+    return total
+
+
+cdef long long bisect_epochs(const double *energy, const double *log_rates, Py_ssize_t n,
+                             double excess, long long cap) noexcept nogil:
+    """epochs_needed's work (see there)."""
+    cdef Py_ssize_t i
+    cdef long long low = 0, high = cap, middle, upper = 0
     cdef double bound
-    if excess_at(energy, log_rates, 0) <= excess:
+    cdef int terms = 0
+    if excess_at(energy, log_rates, n, 0) <= excess:
         return 0
-    if excess_at(energy, log_rates, <double>cap) > excess:
+    if excess_at(energy, log_rates, n, <double>cap) > excess:
         return -1
-    for i in range(n):  # no epoch count below a term's own is enough
-        if energy[i] > excess and log_rates[i] < 0.0 and isfinite(log_rates[i]):
-            bound = log(excess / energy[i]) / (2.0 * log_rates[i])
-            if bound - 1.0 > <double>low and bound - 1.0 < <double>cap:
-                low = <long long>(bound - 1.0)
-    if excess_at(energy, log_rates, <double>low) <= excess:
+    for i in range(n):  # the terms that epochs must bring down
+        if energy[i] > 0.0 and log_rates[i] < 0.0 and isfinite(log_rates[i]):
+            terms += 1
+    for i in range(n):
+        if energy[i] > 0.0 and log_rates[i] < 0.0 and isfinite(log_rates[i]):
+            # no epoch count below a term's own is enough ...
+            if energy[i] > excess:
+                bound = log(excess / energy[i]) / (2.0 * log_rates[i])
+                if bound - 1.0 > <double>low and bound - 1.0 < <double>cap:
+                    low = <long long>(bound - 1.0)
+            # ... and every term at most excess / terms is (the bracket's top)
+            bound = log(excess / (terms * energy[i])) / (2.0 * log_rates[i]) + 2.0
+            if bound > <double>upper:
+                upper = <long long>min(bound, <double>cap)
+    if upper > low and excess_at(energy, log_rates, n, <double>upper) <= excess:
+        high = upper  # a bracket of a few dozen epochs, not of the cap: ~6 steps, not ~30
+    if excess_at(energy, log_rates, n, <double>low) <= excess:
         low = 0  # the bound's rounding: start from scratch (still a bracket)
     while high - low > 1:
         middle = low + (high - low) // 2
-        if excess_at(energy, log_rates, <double>middle) <= excess:
+        if excess_at(energy, log_rates, n, <double>middle) <= excess:
             high = middle
         else:
             low = middle
     return high
 
 
-cdef double excess_at(const double[::1] energy, const double[::1] log_rates,
-                      double epochs) noexcept nogil:
-    cdef double total = 0.0
-    cdef Py_ssize_t i
-    for i in range(energy.shape[0]):
-        if epochs == 0.0:
-            total += energy[i]
-        elif isfinite(log_rates[i]):
-            total += energy[i] * exp(2.0 * epochs * log_rates[i])
-    return total
+def epochs_needed(const double[::1] energy, const double[::1] log_rates, double excess,
+                  long long cap):
+    """The fewest epochs t with sum energy_i exp(2 t log_rate_i) <= excess, or -1
+    if more than cap are needed (log_rates <= 0; -inf for a direction gradient
+    descent removes in one epoch).  The sum falls monotonically: a bisection
+    between the bounds the terms give (each alone; each within excess / terms)."""
+    return bisect_epochs(&energy[0], &log_rates[0], energy.shape[0], excess, cap)
+
+
+def descent(const double[::1] eigenvalues, const double[::1] vectors, const double[::1] coef,
+            const double[::1] start, double limit, double[::1] energy, double[::1] log_rates,
+            double target, double slack, double floor_scale, long long cap):
+    """decay, then epochs_needed within target + (slack + floor_scale * initial) / 2,
+    in one call (the ConvergenceWarning's remedy; that arithmetic, its bits).
+    Returns (initial, epochs or -1)."""
+    cdef Py_ssize_t n = eigenvalues.shape[0]
+    cdef double initial = decay_terms(&eigenvalues[0], &vectors[0], &coef[0], &start[0], n,
+                                      limit, &energy[0], &log_rates[0])
+    cdef double floor = slack + floor_scale * initial
+    return initial, bisect_epochs(&energy[0], &log_rates[0], n, target + 0.5 * floor, cap)
 
 
 # ------------------------------------------------------------ the Python interface
@@ -1821,17 +1860,21 @@ def sums(const floating[::1] x, const floating[::1] y, const double[::1] weights
 
 
 def moments(const floating[::1] x, const floating[::1] y, const double[::1] weights, int degree,
-            double shift, double factor, double[::1] out, int threads, bint poll_signals):
+            double shift, double factor, double[::1] out, int threads, bint poll_signals,
+            double[::1] x_range=None):
     """The power sums of u = (x - shift) * factor into out (3 degree + 3 values):
     sum w u^k (k <= 2 degree), sum w u^k y (k <= degree), sum w y^2 (w = 1 when
     weights is None).  Returns whether every sum is finite (the caller's check,
-    without a numpy call)."""
+    without a numpy call).  x_range, if given: (min(x), max(x)) as x_range
+    gives them, in the same call (a small fit saves a Python call)."""
     cdef int status
     cdef Job job = make_job(weights, NULL, degree, shift, factor, True)
     cdef bint finite
     with nogil:
         status = data_pass(&x[0], &y[0], &job, 1, x.shape[0], threads, poll_signals, &out[0])
         finite = all_finite(&out[0], out.shape[0], NULL, 0)
+        if x_range is not None and status == OK:
+            range_of(&x[0], x.shape[0], &x_range[0], &x_range[1])
     check_status(status)
     return finite
 

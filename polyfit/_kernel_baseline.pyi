@@ -91,6 +91,7 @@ def moments(
     out: NDArray[np.float64],
     threads: int,
     poll_signals: bool,
+    x_range: NDArray[np.float64] | None = None,
 ) -> bool: ...
 @overload
 def moments(
@@ -103,6 +104,7 @@ def moments(
     out: NDArray[np.float64],
     threads: int,
     poll_signals: bool,
+    x_range: NDArray[np.float64] | None = None,
 ) -> bool: ...
 def train_moments(
     stats: NDArray[np.float64],
@@ -182,6 +184,19 @@ def decay(
     energy: NDArray[np.float64],
     log_rates: NDArray[np.float64],
 ) -> float: ...
+def descent(
+    eigenvalues: NDArray[np.float64],
+    vectors: NDArray[np.float64],
+    coef: NDArray[np.float64],
+    start: NDArray[np.float64],
+    limit: float,
+    energy: NDArray[np.float64],
+    log_rates: NDArray[np.float64],
+    target: float,
+    slack: float,
+    floor_scale: float,
+    cap: int,
+) -> tuple[float, int]: ...
 @overload
 def series_epochs_run(
     x: NDArray[np.float64],

@@ -99,6 +99,9 @@ if TYPE_CHECKING:  # every module has the baseline's interface (see _kernel_base
         decay as decay,
     )
     from ._kernel_baseline import (
+        descent as descent,
+    )
+    from ._kernel_baseline import (
         eigh as eigh,
     )
     from ._kernel_baseline import (
@@ -168,6 +171,7 @@ else:
         "STATUS_OK",
         "debug_build",
         "decay",
+        "descent",
         "eigh",
         "epochs_needed",
         "evaluate",

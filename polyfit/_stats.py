@@ -145,9 +145,14 @@ class Optimum:
     @property
     def resolved(self) -> np.ndarray:
         """Which eigenvalues are above rounding level."""
-        limit = RESOLVED * self.eigenvalues.shape[0] * EPS * float(self.eigenvalues[-1])
-        resolved: np.ndarray = self.eigenvalues > limit
+        resolved: np.ndarray = self.eigenvalues > _rounding_level(self)
         return resolved
+
+
+def _rounding_level(best: Optimum) -> float:
+    """G's eigenvalues at or below this are rounding noise (see RESOLVED)."""
+    size: int = best.eigenvalues.shape[0]
+    return RESOLVED * size * EPS * float(best.eigenvalues[-1])
 
 
 def optimum(stats: np.ndarray, degree: int) -> Optimum:
@@ -211,7 +216,7 @@ def decay(best: Optimum, start: np.ndarray, largest: float | None = None) -> Dec
     largest an epoch."""
     size = best.eigenvalues.shape[0]
     energy, log_rates = np.empty(size), np.empty(size)
-    limit = RESOLVED * size * EPS * float(best.eigenvalues[-1])
+    limit = _rounding_level(best)
     initial = _kernel().decay(
         best.eigenvalues, best.eigenvectors.reshape(-1), best.coef, start, limit, energy, log_rates
     )
@@ -219,6 +224,28 @@ def decay(best: Optimum, start: np.ndarray, largest: float | None = None) -> Dec
         resolved = best.eigenvalues > limit
         log_rates = np.where(resolved, np.log(1.0 - best.eigenvalues / largest), 0.0)
     return Decay(energy, log_rates, float(initial))
+
+
+def descent(
+    best: Optimum, start: np.ndarray, target: float, slack: float, floor_scale: float, cap: int
+) -> tuple[float, int | None]:
+    """decay(best, start) and its epochs_needed(target + (slack + floor_scale *
+    initial) / 2, cap) in one compiled call: (initial, epochs or None)."""
+    size = best.eigenvalues.shape[0]
+    initial, needed = _kernel().descent(
+        best.eigenvalues,
+        best.eigenvectors.reshape(-1),
+        best.coef,
+        start,
+        _rounding_level(best),
+        np.empty(size),
+        np.empty(size),
+        target,
+        slack,
+        floor_scale,
+        cap,
+    )
+    return float(initial), None if needed < 0 else int(needed)
 
 
 def excess_after(best: Optimum, start: np.ndarray, epochs: np.ndarray) -> np.ndarray:
@@ -279,7 +306,14 @@ class Window:
         # u = a x + b (what numpy.polynomial's convert() does, without its overhead,
         # which every scaled fit pays)
         a, b = self.factor, -self.shift * self.factor
-        out = np.zeros(coef_u.shape)  # (degree + 1,), or (degree + 1, k): k series at once
+        if coef_u.ndim == 1:  # the same arithmetic on Python floats: 3x faster at this size
+            terms = [0.0] * coef_u.shape[0]
+            for c in reversed(coef_u.tolist()):
+                terms = [b * terms[0] + c] + [
+                    a * terms[k - 1] + b * terms[k] for k in range(1, len(terms))
+                ]
+            return np.array(terms)
+        out = np.zeros(coef_u.shape)  # (degree + 1, k): k series at once
         for c in coef_u[::-1]:
             out[1:] = a * out[:-1] + b * out[1:]
             out[0] = b * out[0] + c

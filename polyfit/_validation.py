@@ -331,6 +331,8 @@ def require_finite(array: np.ndarray, name: str, index: int) -> None:
 
 def first_nonfinite(array: np.ndarray) -> int:
     """numpy's answer to: where is the first NaN or infinity (-1 if none; flat)."""
+    if array.size <= 64 and math.isfinite(sum(array.reshape(-1).tolist())):
+        return -1  # a few values (a start): their sum is finite only if each is
     finite = np.isfinite(array)
     if finite.all():
         return -1

@@ -135,3 +135,67 @@ def test_decay_and_epochs_needed_follow_gradient_descent():
     assert scan[0] > target >= scan[1]
     assert _kernels.epochs_needed(energy, log_rates, 1e-300, 100) == -1
     assert _kernels.epochs_needed(energy, log_rates, 2 * initial, 100) == 0
+
+
+def _excess_at(energy, log_rates, epochs):
+    """The kernel's excess_at in Python floats (the same libm exp, the same order)."""
+    total = 0.0
+    for part, rate in zip(energy.tolist(), log_rates.tolist(), strict=True):
+        if epochs == 0:
+            total += part
+        elif math.isfinite(rate):
+            total += part * math.exp(2.0 * epochs * rate)
+    return total
+
+
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+def test_epochs_needed_is_the_first_epoch_of_a_scan(isa):
+    """Whatever bracket the bisection starts from, its answer is the fewest
+    epochs that reach the excess (or -1 past the cap): checked at the answer
+    and one epoch before, on random spectra with zero energies and directions
+    removed in one epoch."""
+    kernel = _kernels.module(isa)
+    rng = np.random.default_rng(7)
+    cap = 10**7
+    for _ in range(400):
+        n = int(rng.integers(1, 9))
+        energy = rng.uniform(0.0, 1.0, n) * 10.0 ** rng.uniform(-3.0, 3.0, n)
+        log_rates = np.log1p(-(10.0 ** rng.uniform(-6.0, -0.01, n)))
+        log_rates[rng.uniform(size=n) < 0.2] = -math.inf
+        dropped = rng.uniform(size=n) < 0.15
+        energy[dropped], log_rates[dropped] = 0.0, 0.0  # decay's unresolved directions
+        excess = max(float(energy.sum()), 1e-300) * 10.0 ** rng.uniform(-13.0, 0.2)
+        needed = kernel.epochs_needed(energy, log_rates, excess, cap)
+        if needed == -1:
+            assert _excess_at(energy, log_rates, cap) > excess
+        else:
+            assert 0 <= needed <= cap
+            assert _excess_at(energy, log_rates, needed) <= excess
+            if needed > 0:
+                assert _excess_at(energy, log_rates, needed - 1) > excess
+
+
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+def test_descent_is_decay_then_epochs_needed(isa):
+    kernel = _kernels.module(isa)
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1.0, 1.0, 300)
+    for degree in (1, 3, 6):
+        size = degree + 1
+        stats = np.empty(3 * degree + 3)
+        kernel.moments(x, np.cos(3.0 * x), None, degree, 0.0, 1.0, stats, 1, False)
+        coef, eigenvalues, vectors = np.empty(size), np.empty(size), np.empty(size * size)
+        loss, _, _ = kernel.optimum(stats, degree, 1e-13, eigenvalues, vectors, coef)
+        start = rng.standard_normal(size)
+        limit = 1e-13 * eigenvalues[-1]
+        energy, log_rates = np.empty(size), np.empty(size)
+        initial = kernel.decay(eigenvalues, vectors, coef, start, limit, energy, log_rates)
+        slack, scale = 1e-12, 1e-13
+        target = 0.005 * loss + 0.5 * (slack + scale * initial)
+        expected = kernel.epochs_needed(energy, log_rates, target, 10**9)
+        found = kernel.descent(
+            eigenvalues, vectors, coef, start, limit, np.empty(size), np.empty(size),
+            0.005 * loss, slack, scale, 10**9,
+        )  # fmt: skip
+        assert found == (initial, expected)
+        assert expected > 0
