@@ -66,6 +66,7 @@ cdef enum:
     BLOCK_SAMPLES = 4096  # a multiple of every PF_LANES; part of the results' bits
     MAX_GROUPS = 4  # groups of PF_LANES samples per step of the fused pass
     MOMENTS_SPECIALISED_MAX = 8  # power sums and training on them: 3 degree + 3 sums
+    MOMENTS_LOSS_CHECKED_MAX = 5  # moments_gd checks only the loss each epoch (see there)
     POLL_BLOCKS = 16  # blocks of a pass between two readings of the clock
     POLL_EPOCHS = 4096  # epochs on the statistics between two readings
 
@@ -722,16 +723,27 @@ cdef inline_void moments_gd(const double *stats, const int degree, double *coef,
     GCC's first complete unrolling (before scalar replacement of c) unrolls only
     those, and a copy left as a loop made c an array in memory, stored and loaded
     back every epoch (store forwarding on each coefficient's chain: 13-15% of an
-    epoch at degrees 2-5)."""
+    epoch at degrees 2-5).
+
+    Up to degree MOMENTS_LOSS_CHECKED_MAX a chunk first runs checking only the
+    loss, not every updated coefficient: the epoch is short enough that those
+    2 (degree + 1) additions, competing with its chain for the adders, cost
+    10-20% of it.  Nothing is lost: a non-finite coefficient makes the next
+    loss non-finite (its c_j (G c - 2 T)_j is infinite or NaN, and so is every
+    sum of it), so the epoch that would have stopped shows in the next loss, or
+    in a check of c after the chunk or at convergence.  Then the chunk runs
+    again from its start with every check, as below: the same operations on
+    the same values, to the same stop.  (Above that degree the epoch's loops
+    are not unrolled completely and the loss-only loop measured slower.)"""
     cdef const double *cross_sums = stats + 2 * degree + 1
     cdef double sum_yy = stats[3 * degree + 2], two_lr = 2.0 * s.lr, tol = s.tol
     cdef double c[MOMENTS_SPECIALISED_MAX + 1]
     cdef double following[MOMENTS_SPECIALISED_MAX + 1]
     cdef double h[MOMENTS_SPECIALISED_MAX + 1]
-    cdef double previous = s.previous_loss, loss, nonfinite
-    cdef Py_ssize_t t, start = 0, end, completed = 0
+    cdef double previous = s.previous_loss, first, loss, nonfinite
+    cdef Py_ssize_t t, start = 0, end, completed = 0, fast_completed
     cdef int k
-    cdef bint stop = False
+    cdef bint stop = False, rerun, fast_converged
     while start < epochs and not stop:
         # Each epoch decrements poll.countdown while it is above 1, else calls
         # poll_now (poll_now's own countdown, without the call): a chunk is the
@@ -746,29 +758,62 @@ cdef inline_void moments_gd(const double *stats, const int degree, double *coef,
             poll.countdown -= <int>(end - start - 1)
         for k in range(degree + 1):
             c[k] = coef[k]
-        for t in range(start, end):
-            moments_epoch(stats, cross_sums, sum_yy, degree, c, h, &loss)
-            if not isfinite(loss):
-                step[0] = DIVERGED
-                stop = True
-                break
-            losses[t] = loss
-            nonfinite = 0.0  # x - x is 0 for finite x, NaN otherwise: no branch per coefficient
-            for k in range(degree + 1):
-                following[k] = c[k] - two_lr * h[k]
-                nonfinite += following[k] - following[k]
-            if not nonfinite == 0.0:
-                step[0] = DIVERGED
-                stop = True
-                break
-            for k in range(degree + 1):
-                c[k] = following[k]
-            completed = t + 1
-            if converged(previous, loss, tol):
-                step[0] = CONVERGED
-                stop = True
-                break
-            previous = loss
+        rerun = degree > MOMENTS_LOSS_CHECKED_MAX  # a constant: one loop is compiled
+        if not rerun:
+            first = previous
+            fast_converged = False
+            fast_completed = end
+            for t in range(start, end):
+                moments_epoch(stats, cross_sums, sum_yy, degree, c, h, &loss)
+                if not isfinite(loss):
+                    rerun = True
+                    break
+                losses[t] = loss
+                for k in range(degree + 1):
+                    c[k] = c[k] - two_lr * h[k]
+                if converged(previous, loss, tol):
+                    fast_converged = True
+                    fast_completed = t + 1
+                    break
+                previous = loss
+            if not rerun:
+                nonfinite = 0.0  # x - x is 0 for finite x, NaN otherwise
+                for k in range(degree + 1):
+                    nonfinite += c[k] - c[k]
+                rerun = not nonfinite == 0.0
+            if rerun:
+                previous = first
+                for k in range(degree + 1):
+                    c[k] = coef[k]
+            else:
+                completed = fast_completed
+                if fast_converged:
+                    step[0] = CONVERGED
+                    stop = True
+        if rerun:
+            for t in range(start, end):
+                moments_epoch(stats, cross_sums, sum_yy, degree, c, h, &loss)
+                if not isfinite(loss):
+                    step[0] = DIVERGED
+                    stop = True
+                    break
+                losses[t] = loss
+                nonfinite = 0.0  # no branch per coefficient
+                for k in range(degree + 1):
+                    following[k] = c[k] - two_lr * h[k]
+                    nonfinite += following[k] - following[k]
+                if not nonfinite == 0.0:
+                    step[0] = DIVERGED
+                    stop = True
+                    break
+                for k in range(degree + 1):
+                    c[k] = following[k]
+                completed = t + 1
+                if converged(previous, loss, tol):
+                    step[0] = CONVERGED
+                    stop = True
+                    break
+                previous = loss
         for k in range(degree + 1):
             coef[k] = c[k]
         start = end
