@@ -66,7 +66,7 @@ cdef enum:
     BLOCK_SAMPLES = 4096  # a multiple of every PF_LANES; part of the results' bits
     MAX_GROUPS = 4  # groups of PF_LANES samples per step of the fused pass
     MOMENTS_SPECIALISED_MAX = 8  # power sums and training on them: 3 degree + 3 sums
-    MOMENTS_ONE_LOOP_MAX = 5  # moments_epoch's rows in one loop; above, in loops of <= 4
+    MOMENTS_ONE_LOOP_MAX = 5  # moments_epoch's rows in one loop; above, loops of <= 4 (AVX)
     POLL_BLOCKS = 16  # blocks of a pass between two readings of the clock
     POLL_EPOCHS = 4096  # epochs on the statistics between two readings
 
@@ -716,13 +716,15 @@ cdef inline_void moments_epoch(const double *power_sums, const double *cross_sum
     order: half the chain of additions every epoch waits on.  series_train_gd
     does the same in vector lanes (its bits).
 
-    Above degree MOMENTS_ONE_LOOP_MAX the rows go in up to three loops of at
+    Above degree MOMENTS_ONE_LOOP_MAX, where pf_fma1 is one instruction (the
+    AVX2 and AVX-512 builds: PF_W >= 4), the rows go in up to three loops of at
     most 4 rows (in order: the same operations): with the degree a constant GCC
     unrolls each of them completely, not one loop of 7-9 rows (too many
     instructions for its complete unrolling), which kept the coefficients in
-    memory and took 17-21% longer an epoch at degrees 6-8."""
+    memory and took 17-21% longer an epoch at degrees 6-8.  The baseline build
+    (16 registers, a multiply and an add for each fma) measured slower so."""
     cdef double loss = sum_yy
-    cdef int parts = 1 if degree <= MOMENTS_ONE_LOOP_MAX else (degree + 4) // 4
+    cdef int parts = 1 if degree <= MOMENTS_ONE_LOOP_MAX or PF_W < 4 else (degree + 4) // 4
     cdef int size = (degree + parts) // parts  # rows per loop: ceil((degree + 1) / parts)
     cdef int middle = min(size, degree + 1), last = min(2 * size, degree + 1)
     moments_rows(power_sums, cross_sums, degree, 0, middle, coef, half_gradient, &loss)
