@@ -66,6 +66,7 @@ cdef enum:
     BLOCK_SAMPLES = 4096  # a multiple of every PF_LANES; part of the results' bits
     MAX_GROUPS = 4  # groups of PF_LANES samples per step of the fused pass
     MOMENTS_SPECIALISED_MAX = 8  # power sums and training on them: 3 degree + 3 sums
+    MOMENTS_ONE_LOOP_MAX = 5  # moments_epoch's rows in one loop; above, loops of <= 4 (AVX)
     POLL_BLOCKS = 16  # blocks of a pass between two readings of the clock
     POLL_EPOCHS = 4096  # epochs on the statistics between two readings
 
@@ -685,17 +686,14 @@ cdef int data_pass(const floating *x, const floating *y, const Job *jobs, int nj
 # is a difference of large terms when it is much smaller than sum y^2: its
 # absolute error is about eps * sum y^2.
 
-cdef inline_void moments_epoch(const double *power_sums, const double *cross_sums,
-                               double sum_yy, const int degree, const double *coef,
-                               double *half_gradient, double *loss_out) noexcept nogil:
-    """h = G c - T into half_gradient (unless NULL), the loss into loss_out.
-    Each (G c)_j takes its products in pairs, S c + S c in one fused
-    multiply-add where the instruction set has FMA, then adds the pairs in
-    order: half the chain of additions every epoch waits on.  series_train_gd
-    does the same in vector lanes (its bits)."""
-    cdef double loss = sum_yy, gc
+cdef inline_void moments_rows(const double *power_sums, const double *cross_sums,
+                              const int degree, const int first, const int last,
+                              const double *coef, double *half_gradient,
+                              double *loss_io) noexcept nogil:
+    """Rows first to last - 1 of moments_epoch, their loss terms added to loss_io[0]."""
+    cdef double loss = loss_io[0], gc
     cdef int j, k
-    for j in range(degree + 1):
+    for j in range(first, last):
         gc = power_sums[j] * coef[0]
         if degree > 0:
             gc = pf_fma1(power_sums[j + 1], coef[1], gc)
@@ -706,6 +704,32 @@ cdef inline_void moments_epoch(const double *power_sums, const double *cross_sum
         if half_gradient != NULL:
             half_gradient[j] = gc - cross_sums[j]
         loss = pf_fma1(coef[j], gc - 2.0 * cross_sums[j], loss)
+    loss_io[0] = loss
+
+
+cdef inline_void moments_epoch(const double *power_sums, const double *cross_sums,
+                               double sum_yy, const int degree, const double *coef,
+                               double *half_gradient, double *loss_out) noexcept nogil:
+    """h = G c - T into half_gradient (unless NULL), the loss into loss_out.
+    Each (G c)_j takes its products in pairs, S c + S c in one fused
+    multiply-add where the instruction set has FMA, then adds the pairs in
+    order: half the chain of additions every epoch waits on.  series_train_gd
+    does the same in vector lanes (its bits).
+
+    Above degree MOMENTS_ONE_LOOP_MAX, where pf_fma1 is one instruction (the
+    AVX2 and AVX-512 builds: PF_W >= 4), the rows go in up to three loops of at
+    most 4 rows (in order: the same operations): with the degree a constant GCC
+    unrolls each of them completely, not one loop of 7-9 rows (too many
+    instructions for its complete unrolling), which kept the coefficients in
+    memory and took 17-21% longer an epoch at degrees 6-8.  The baseline build
+    (16 registers, a multiply and an add for each fma) measured slower so."""
+    cdef double loss = sum_yy
+    cdef int parts = 1 if degree <= MOMENTS_ONE_LOOP_MAX or PF_W < 4 else (degree + 4) // 4
+    cdef int size = (degree + parts) // parts  # rows per loop: ceil((degree + 1) / parts)
+    cdef int middle = min(size, degree + 1), last = min(2 * size, degree + 1)
+    moments_rows(power_sums, cross_sums, degree, 0, middle, coef, half_gradient, &loss)
+    moments_rows(power_sums, cross_sums, degree, middle, last, coef, half_gradient, &loss)
+    moments_rows(power_sums, cross_sums, degree, last, degree + 1, coef, half_gradient, &loss)
     loss_out[0] = loss
 
 
@@ -715,43 +739,103 @@ cdef inline_void moments_gd(const double *stats, const int degree, double *coef,
     """The plain step with the coefficients in locals: with the degree a constant
     the compiler keeps them, G and T in registers.  Same arithmetic as take_step
     and update (2 lr h is lr (2 h) exactly: both scale by a power of two).
-    Writes the epochs completed to completed_out."""
+    Writes the epochs completed to completed_out.
+
+    The epochs run in chunks, from one poll_now call to the next, and c is copied
+    from and to coef around each chunk.  Those copies must be loops inside a loop:
+    GCC's first complete unrolling (before scalar replacement of c) unrolls only
+    those, and a copy left as a loop made c an array in memory, stored and loaded
+    back every epoch (store forwarding on each coefficient's chain: 13-15% of an
+    epoch at degrees 2-5).
+
+    A chunk first runs checking only the loss, not every updated coefficient:
+    those 2 (degree + 1) additions compete with the epoch's chain for the adders
+    and cost 10-20% of it.  Nothing is missed: a non-finite coefficient makes the
+    next loss non-finite (its term c_j (G c - 2 T)_j is infinite or NaN, and so
+    is every sum with it), so the epoch that would have stopped shows in the
+    next loss, or in a check of c after the chunk or at convergence.  Then the
+    chunk runs again from its start (coef still holds its coefficients) with
+    every check: the same operations on the same values, to the same stop."""
     cdef const double *cross_sums = stats + 2 * degree + 1
-    cdef double sum_yy = stats[3 * degree + 2], two_lr = 2.0 * s.lr
+    cdef double sum_yy = stats[3 * degree + 2], two_lr = 2.0 * s.lr, tol = s.tol
     cdef double c[MOMENTS_SPECIALISED_MAX + 1]
     cdef double following[MOMENTS_SPECIALISED_MAX + 1]
     cdef double h[MOMENTS_SPECIALISED_MAX + 1]
-    cdef double previous = s.previous_loss, loss, nonfinite
-    cdef Py_ssize_t t, completed = 0
+    cdef double previous = s.previous_loss, first, loss, nonfinite
+    cdef Py_ssize_t t, start = 0, end, completed = 0, fast_completed
     cdef int k
-    for k in range(degree + 1):
-        c[k] = coef[k]
-    for t in range(epochs):
-        if poll.countdown > 1:  # poll_now's own countdown, without the call
-            poll.countdown -= 1
+    cdef bint stop = False, rerun, fast_converged
+    while start < epochs and not stop:
+        # Each epoch decrements poll.countdown while it is above 1, else calls
+        # poll_now (poll_now's own countdown, without the call): a chunk is the
+        # epochs until the next call, after it if it is due now.
+        if poll.countdown > 1:
+            end = start + min(<Py_ssize_t>poll.countdown - 1, epochs - start)
+            poll.countdown -= <int>(end - start)
         elif poll_now(poll):
             break
-        moments_epoch(stats, cross_sums, sum_yy, degree, c, h, &loss)
-        if not isfinite(loss):
-            step[0] = DIVERGED
-            break
-        losses[t] = loss
-        nonfinite = 0.0  # x - x is 0 for finite x, NaN otherwise: no branch per coefficient
+        else:
+            end = start + 1 + min(<Py_ssize_t>max(poll.countdown - 1, 0), epochs - start - 1)
+            poll.countdown -= <int>(end - start - 1)
         for k in range(degree + 1):
-            following[k] = c[k] - two_lr * h[k]
-            nonfinite += following[k] - following[k]
-        if not nonfinite == 0.0:
-            step[0] = DIVERGED
-            break
+            c[k] = coef[k]
+        first = previous
+        fast_converged = False
+        fast_completed = end
+        rerun = False
+        for t in range(start, end):
+            moments_epoch(stats, cross_sums, sum_yy, degree, c, h, &loss)
+            if not isfinite(loss):
+                rerun = True
+                break
+            losses[t] = loss
+            for k in range(degree + 1):
+                c[k] = c[k] - two_lr * h[k]
+            if converged(previous, loss, tol):
+                fast_converged = True
+                fast_completed = t + 1
+                break
+            previous = loss
+        if not rerun:
+            nonfinite = 0.0  # x - x is 0 for finite x, NaN otherwise
+            for k in range(degree + 1):
+                nonfinite += c[k] - c[k]
+            rerun = not nonfinite == 0.0
+        if not rerun:
+            completed = fast_completed
+            if fast_converged:
+                step[0] = CONVERGED
+                stop = True
+        else:  # the chunk again, every epoch checked as it ends
+            previous = first
+            for k in range(degree + 1):
+                c[k] = coef[k]
+            for t in range(start, end):
+                moments_epoch(stats, cross_sums, sum_yy, degree, c, h, &loss)
+                if not isfinite(loss):
+                    step[0] = DIVERGED
+                    stop = True
+                    break
+                losses[t] = loss
+                nonfinite = 0.0  # no branch per coefficient
+                for k in range(degree + 1):
+                    following[k] = c[k] - two_lr * h[k]
+                    nonfinite += following[k] - following[k]
+                if not nonfinite == 0.0:
+                    step[0] = DIVERGED
+                    stop = True
+                    break
+                for k in range(degree + 1):
+                    c[k] = following[k]
+                completed = t + 1
+                if converged(previous, loss, tol):
+                    step[0] = CONVERGED
+                    stop = True
+                    break
+                previous = loss
         for k in range(degree + 1):
-            c[k] = following[k]
-        completed = t + 1
-        if converged(previous, loss, s.tol):
-            step[0] = CONVERGED
-            break
-        previous = loss
-    for k in range(degree + 1):
-        coef[k] = c[k]
+            coef[k] = c[k]
+        start = end
     completed_out[0] = completed
 
 
