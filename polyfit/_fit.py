@@ -54,6 +54,13 @@ class Optimizer:
     """The optimiser of a fit as the kernel takes it: code, hyper-parameters, and
     the state (momentum buffer or moments, step count) kept between calls."""
 
+    @classmethod
+    def of(cls, settings: _validation.Settings) -> Optimizer:
+        """A fresh one, or for plain gradient descent (no state) a shared one."""
+        if settings.optimizer == "gd":
+            return _plain_descent(settings.hyper)
+        return cls(settings)
+
     def __init__(self, settings: _validation.Settings) -> None:
         self.code = int(_kernels.OPTIMIZERS[settings.optimizer])
         self.hyper = _hyper_array(settings.hyper)
@@ -67,6 +74,11 @@ class Optimizer:
 
 
 _NO_STATE = np.zeros(1)
+
+
+@functools.lru_cache(maxsize=8)
+def _plain_descent(hyper: tuple[float, float, float, float, float]) -> Optimizer:
+    return Optimizer(_validation.Settings(0, 1.0, 0, 1, None, hyper=hyper))
 
 
 @functools.lru_cache(maxsize=8)
@@ -114,6 +126,13 @@ def train(
     run, converged); coef is updated in place.
     """
     losses = np.empty(settings.epochs if series is None else (settings.epochs, series))
+    if settings.callback is None and not settings.progress and settings.epochs > 0:
+        # the usual call: every epoch in one compiled call, nothing due between them
+        start = math.nan if series is None else np.full(series, math.nan)
+        completed, status = run(coef, losses, start)
+        if status == _kernels.STATUS_DIVERGED:
+            raise on_divergence(completed)
+        return losses[:completed], completed, status == _kernels.STATUS_CONVERGED
     per_call = max(1, PROGRESS_WORK // max(1, epoch_work)) if settings.progress else None
     bar = None
     t = 0
@@ -282,7 +301,7 @@ def train_statistics(
     """Gradient descent on power sums (method='moments'): (losses, epochs run,
     converged, loss of the final coef); coef is updated in place."""
     poll = poll_signals()
-    rule = Optimizer(settings)
+    rule = Optimizer.of(settings)
 
     def run(coef: np.ndarray, losses: np.ndarray, previous: float) -> tuple[int, int]:
         return _kernels.train_moments(
@@ -370,7 +389,9 @@ def result(
 ) -> FitResult:
     # coef (the training array), its conversion to x and losses (a view of the
     # fit's own array) are the fit's: handed over without a copy
-    return FitResult(
+    if 2 * losses.shape[0] < settings.epochs:  # stopped early: free the rest of the buffer
+        losses = losses.copy()
+    return FitResult._of_fit(
         coef=handed(window.to_x(coef)),
         losses=handed(losses),
         loss=loss,
@@ -746,7 +767,7 @@ def fit(
         data_x, data_y, shift, factor = x, y, window.shift, window.factor
         if window.scaling and x.shape[0] <= SCALE_COPY_SAMPLES:  # float32 y widened (exactly) too
             data_x, data_y, shift, factor = window.map(x), y.astype(np.float64), 0.0, 1.0
-        rule = Optimizer(settings)
+        rule = Optimizer.of(settings)
 
         def run(coef: np.ndarray, losses: np.ndarray, previous: float) -> tuple[int, int]:
             return _kernels.run_epochs(

@@ -524,7 +524,7 @@ def statistics_runner(
             return found
 
         return run
-    rule = _fit.Optimizer(settings)
+    rule = _fit.Optimizer.of(settings)
 
     def step(
         column: int, coef: np.ndarray, losses: np.ndarray, state: np.ndarray
@@ -770,7 +770,7 @@ def exact_runner(
             return found
 
         return run
-    rule = _fit.Optimizer(settings)
+    rule = _fit.Optimizer.of(settings)
     columns = np.ascontiguousarray(data.y.T)
     weights = None if data.weights2d is None else np.ascontiguousarray(data.weights2d.T)
 
@@ -977,7 +977,7 @@ def result(
     copied (losses of many series are megabytes)."""
     if 2 * losses.shape[0] < settings.epochs:  # stopped early: free the rest of the buffer
         losses = losses.copy()
-    return FitResult(
+    return FitResult._of_fit(
         coef=handed(window.to_x(coef)),
         losses=handed(losses),
         loss=handed(loss),

@@ -122,3 +122,26 @@ def test_exceptions_in_callbacks_propagate_unchanged():
     with pytest.raises(Marker) as caught:
         polyfit.fit([0.0, 1.0], [0.0, 1.0], 1, epochs=10, log_every=3, callback=fail)
     assert caught.value.args == (2,)
+
+
+@pytest.mark.parametrize("series", [None, 3])
+def test_a_fits_result_is_what_the_public_constructor_makes(series):
+    """fit fills its FitResult in one step (FitResult._of_fit): every field as
+    FitResult(...) sets it, frozen alike; for a 1-D and a 2-D y, scaled and not."""
+    x = np.linspace(0.0, 10.0, 300)
+    y = np.sin(x) if series is None else np.sin(np.outer(x, np.arange(1, series + 1)))
+    for scale in (True, False):
+        fitted = polyfit.fit(x, y, 2, epochs=7, scale=scale, lr=1e-5 if not scale else "auto")
+        fields = {field.name: getattr(fitted, field.name) for field in dataclasses.fields(fitted)}
+        made = polyfit.FitResult(**fields)
+        assert set(vars(fitted)) == set(vars(made))
+        for name, value in vars(made).items():
+            mine = vars(fitted)[name]
+            assert type(mine) is type(value), name
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(mine, value)
+                assert not mine.flags.writeable and type(mine) is np.ndarray, name
+            else:
+                assert mine == value, name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            fitted.degree = 5
