@@ -20,7 +20,7 @@
 # accumulators in registers); higher degrees keep them in per-thread scratch.
 from cython cimport floating
 from cython.parallel cimport parallel, prange, threadid
-from libc.math cimport INFINITY, exp, fabs, fma, isfinite, log, pow, sqrt
+from libc.math cimport INFINITY, NAN, exp, fabs, fma, isfinite, log, pow, sqrt
 from libc.stdint cimport uintptr_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
@@ -68,6 +68,7 @@ cdef enum:
     MOMENTS_SPECIALISED_MAX = 8  # power sums and training on them: 3 degree + 3 sums
     MOMENTS_ONE_LOOP_MAX = 5  # moments_epoch's rows in one loop; above, loops of <= 4 (AVX)
     POLL_BLOCKS = 16  # blocks of a pass between two readings of the clock
+    RANGE_LANES = 32  # independent lanes of range_of
     POLL_EPOCHS = 4096  # epochs on the statistics between two readings
 
 cdef enum Status:
@@ -449,6 +450,7 @@ cdef struct Pass:
     int nthreads
     Py_ssize_t scratch_vectors  # per thread; 0 if every job's degree is specialised
     double *block_sums  # nblocks rows of width
+    double *block_ranges  # (min x, max x) of each block, or NULL (not wanted)
     pf_vec *scratch  # nthreads * scratch_vectors, aligned, or NULL
     void *allocation
     Poll poll
@@ -467,7 +469,8 @@ cdef Py_ssize_t job_scratch(const Job *job) noexcept nogil:
 
 
 cdef int pass_init(Pass *work, const Job *jobs, int njobs, Py_ssize_t n, int nthreads,
-                   bint poll_signals) noexcept nogil:
+                   bint poll_signals, bint ranges) noexcept nogil:
+    """ranges: also each block's range of x (read while the block is in cache)."""
     cdef size_t sums_bytes, scratch_bytes
     cdef uintptr_t base
     cdef int j
@@ -485,13 +488,14 @@ cdef int pass_init(Pass *work, const Job *jobs, int njobs, Py_ssize_t n, int nth
     work.nthreads = max(1, min(nthreads, <int>min(work.nblocks, 1 << 20)))
     if not pf_have_openmp():
         work.nthreads = 1
-    sums_bytes = <size_t>work.nblocks * <size_t>work.width * sizeof(double)
+    sums_bytes = <size_t>work.nblocks * <size_t>(work.width + (2 if ranges else 0)) * sizeof(double)
     scratch_bytes = <size_t>work.nthreads * <size_t>work.scratch_vectors * sizeof(pf_vec)
     # room to align the scratch to its vectors (up to 64 bytes)
     work.allocation = malloc(sums_bytes + scratch_bytes + 64)
     if work.allocation == NULL:
         return NOMEM
     work.block_sums = <double *>work.allocation
+    work.block_ranges = work.block_sums + work.nblocks * work.width if ranges else NULL
     work.scratch = NULL
     if scratch_bytes:
         base = <uintptr_t>work.allocation + sums_bytes
@@ -517,14 +521,20 @@ cdef void pass_blocks(Pass *work, const floating *x, const floating *y, Py_ssize
             block_sums(x + start, y + start, w + start if w != NULL else NULL, length,
                        &work.jobs[j], work.block_sums + b * work.width + work.offsets[j],
                        scratch)
+        if work.block_ranges != NULL:
+            range_of(x + start, length, &work.block_ranges[2 * b],
+                     &work.block_ranges[2 * b + 1])
 
 
-cdef void pass_run(Pass *work, const floating *x, const floating *y,
-                   double *totals) noexcept nogil:
+cdef void pass_run(Pass *work, const floating *x, const floating *y, double *totals,
+                   double *x_range) noexcept nogil:
     """One pass over all blocks, on work.nthreads threads, then totals[j] = the
-    sum over blocks, in block order, of block_sums[b][j].  Which thread computes
-    a block never changes what its sums are."""
+    sum over blocks, in block order, of block_sums[b][j], and x_range (if the
+    pass took the blocks' ranges) = (min x, max x), both NaN where x holds a
+    NaN or an infinity (as range_of).  Which thread computes a block never
+    changes what its sums are."""
     cdef Py_ssize_t b, share = 0, first = 0, last = 0
+    cdef double nonfinite = 0.0
     cdef int j, thread = 0, team = 1
     if work.nthreads == 1:  # no OpenMP calls: they cost more than a small epoch
         pass_blocks(work, x, y, 0, work.nblocks, work.scratch, True)
@@ -544,6 +554,15 @@ cdef void pass_run(Pass *work, const floating *x, const floating *y,
     for b in range(work.nblocks):
         for j in range(work.width):
             totals[j] += work.block_sums[b * work.width + j]
+    if work.block_ranges != NULL:
+        x_range[0] = work.block_ranges[0]
+        x_range[1] = work.block_ranges[1]
+        for b in range(work.nblocks):
+            nonfinite += work.block_ranges[2 * b] - work.block_ranges[2 * b]  # NaN once one is
+            x_range[0] = min(x_range[0], work.block_ranges[2 * b])
+            x_range[1] = max(x_range[1], work.block_ranges[2 * b + 1])
+        if not nonfinite == 0.0:
+            x_range[0] = x_range[1] = NAN
 
 
 # ------------------------------------------------------------ the step
@@ -640,7 +659,7 @@ cdef Py_ssize_t fit_epochs(const floating *x, const floating *y, const Job *job,
     cdef Py_ssize_t t, completed = 0
     cdef int degree = job.degree
     cdef int step = OK
-    status[0] = pass_init(&work, job, 1, n, s.nthreads, s.poll_signals)
+    status[0] = pass_init(&work, job, 1, n, s.nthreads, s.poll_signals, False)
     if status[0] != OK:
         return 0
     totals = <double *>malloc(<size_t>(4 * degree + 6) * sizeof(double))
@@ -649,7 +668,7 @@ cdef Py_ssize_t fit_epochs(const floating *x, const floating *y, const Job *job,
         status[0] = NOMEM
         return 0
     for t in range(epochs):
-        pass_run(&work, x, y, totals)
+        pass_run(&work, x, y, totals, NULL)
         if pf_flag_read(&work.poll.interrupted):
             break
         step = take_step(degree, coef, totals + 1, totals[0],
@@ -666,15 +685,17 @@ cdef Py_ssize_t fit_epochs(const floating *x, const floating *y, const Job *job,
 
 
 cdef int data_pass(const floating *x, const floating *y, const Job *jobs, int njobs,
-                   Py_ssize_t n, int nthreads, bint poll_signals,
-                   double *totals) noexcept nogil:
+                   Py_ssize_t n, int nthreads, bint poll_signals, double *totals,
+                   double *x_range) noexcept nogil:
     """One pass for up to MAX_JOBS jobs (the epoch's sums at job.coef, or the power
-    sums), their totals one after the other.  Returns OK, NOMEM or INTERRUPTED."""
+    sums), their totals one after the other, and x's range into x_range unless it
+    is NULL.  Returns OK, NOMEM or INTERRUPTED."""
     cdef Pass work
-    cdef int status = pass_init(&work, jobs, njobs, n, nthreads, poll_signals)
+    cdef int status = pass_init(&work, jobs, njobs, n, nthreads, poll_signals,
+                                x_range != NULL)
     if status != OK:
         return status
-    pass_run(&work, x, y, totals)
+    pass_run(&work, x, y, totals, x_range)
     free(work.allocation)
     return INTERRUPTED if work.poll.interrupted else OK
 
@@ -1721,6 +1742,54 @@ def eigh(const double[::1] stats, int degree, double[::1] eigenvalues, double[::
         hankel_eigh(&stats[0], degree + 1, &eigenvalues[0], &vectors[0])
 
 
+def rewindow(const double[:, ::1] stats, int degree, double a, double b, double[:, ::1] out):
+    """The statistics of u' = a u + b from those of u, a row each (k series):
+    S'_m = sum_j C(m, j) a^j b^(m - j) S_j for m <= 2 degree, T'_m likewise for
+    m <= degree (j ascending; the weights' powers by repeated multiplication),
+    sum y^2 as it is.  Its rounding is that of the sums of u magnified by at
+    most (2 degree + 1) (1 + 2 |b|)^(2 degree) where |a u + b| <= 1 on the data
+    (see polyfit._stats.rewindow); inf where the powers overflow."""
+    cdef Py_ssize_t row, rows = stats.shape[0]
+    cdef int size = 2 * degree + 1, m, j
+    cdef double *weight  # row m of the map: C(m, j) a^j b^(m - j)
+    cdef double *binomial
+    cdef double total, power_a
+    weight = <double *>malloc(2 * <size_t>size * sizeof(double))
+    if weight == NULL:
+        raise MemoryError("polyfit: out of memory for the map of the statistics")
+    binomial = weight + size
+    with nogil:
+        for m in range(size):
+            binomial[m] = 1.0  # C(m, m); the row below is built in place
+            j = m - 1
+            while j > 0:
+                binomial[j] = binomial[j] + binomial[j - 1]
+                j -= 1
+            power_a = 1.0
+            for j in range(m + 1):  # a^j b^(m - j), b's power from the top down
+                weight[j] = binomial[j] * power_a
+                power_a = power_a * a
+            total = 1.0
+            j = m
+            while j >= 0:
+                weight[j] = weight[j] * total
+                total = total * b
+                j -= 1
+            for row in range(rows):
+                total = 0.0
+                for j in range(m + 1):
+                    total = total + weight[j] * stats[row, j]
+                out[row, m] = total
+                if m <= degree:
+                    total = 0.0
+                    for j in range(m + 1):
+                        total = total + weight[j] * stats[row, size + j]
+                    out[row, size + m] = total
+        for row in range(rows):
+            out[row, 3 * degree + 2] = stats[row, 3 * degree + 2]
+    free(weight)
+
+
 def optimum(const double[::1] stats, int degree, double resolved, double[::1] eigenvalues,
             double[::1] vectors, double[::1] coef):
     """The least-squares optimum of the statistics' quadratic: G's eigensystem
@@ -1939,7 +2008,8 @@ def sums(const floating[::1] x, const floating[::1] y, const double[::1] weights
     cdef int status
     cdef Job job = make_job(weights, &coef[0], <int>coef.shape[0] - 1, shift, factor, False)
     with nogil:
-        status = data_pass(&x[0], &y[0], &job, 1, x.shape[0], threads, poll_signals, &out[0])
+        status = data_pass(&x[0], &y[0], &job, 1, x.shape[0], threads, poll_signals, &out[0],
+                           NULL)
     check_status(status)
 
 
@@ -1950,15 +2020,15 @@ def moments(const floating[::1] x, const floating[::1] y, const double[::1] weig
     sum w u^k (k <= 2 degree), sum w u^k y (k <= degree), sum w y^2 (w = 1 when
     weights is None).  Returns whether every sum is finite (the caller's check,
     without a numpy call).  x_range, if given: (min(x), max(x)) as x_range
-    gives them, in the same call (a small fit saves a Python call)."""
+    gives them, read in the same pass."""
     cdef int status
     cdef Job job = make_job(weights, NULL, degree, shift, factor, True)
+    cdef double *range_out = &x_range[0] if x_range is not None else NULL
     cdef bint finite
     with nogil:
-        status = data_pass(&x[0], &y[0], &job, 1, x.shape[0], threads, poll_signals, &out[0])
+        status = data_pass(&x[0], &y[0], &job, 1, x.shape[0], threads, poll_signals, &out[0],
+                           range_out)
         finite = all_finite(&out[0], out.shape[0], NULL, 0)
-        if x_range is not None and status == OK:
-            range_of(&x[0], x.shape[0], &x_range[0], &x_range[1])
     check_status(status)
     return finite
 
@@ -1967,16 +2037,18 @@ def final_pass(const floating[::1] x, const floating[::1] y, const double[::1] w
                double shift, double factor, const double[::1] coef, double[::1] out,
                const double[::1] other_coef, double[::1] other_out, double moments_shift,
                double moments_factor, double[::1] moments_out, int threads,
-               bint poll_signals):
+               bint poll_signals, double[::1] x_range=None):
     """One pass, each block read once for: the sums of coef (into out, as sums()),
-    those of other_coef (into other_out) unless it is None, and the power sums of
+    those of other_coef (into other_out) unless it is None, the power sums of
     (x - moments_shift) * moments_factor of coef's degree (into moments_out)
-    unless it is None."""
+    unless it is None, and x's range (into x_range, as x_range gives it) unless
+    it is None."""
     cdef Job jobs[MAX_JOBS]
     cdef int njobs = 1, status, k, degree = <int>coef.shape[0] - 1
     cdef double totals[3 * 64 + 8]
     cdef double *heap = NULL
     cdef double *sums_out = totals
+    cdef double *range_out = &x_range[0] if x_range is not None else NULL
     cdef int width = degree + 2
     jobs[0] = make_job(weights, &coef[0], degree, shift, factor, False)
     if other_coef is not None:
@@ -1995,7 +2067,7 @@ def final_pass(const floating[::1] x, const floating[::1] y, const double[::1] w
     try:
         with nogil:
             status = data_pass(&x[0], &y[0], jobs, njobs, x.shape[0], threads, poll_signals,
-                               sums_out)
+                               sums_out, range_out)
         check_status(status)
         for k in range(degree + 2):
             out[k] = sums_out[k]
@@ -2013,31 +2085,32 @@ def final_pass(const floating[::1] x, const floating[::1] y, const double[::1] w
 
 cdef void range_of(const floating *a, Py_ssize_t n, double *lo, double *hi) noexcept nogil:
     """The smallest and largest of a[0..n-1] (NaN if any is NaN), in one pass of
-    four independent lanes that the compiler vectorises (min and max are exact,
-    so their order does not matter)."""
-    cdef double low[4]
-    cdef double high[4]
-    cdef double nan[4]
+    RANGE_LANES independent lanes that the compiler vectorises (min and max are
+    exact, so their order does not matter; with four lanes the chain of the
+    NaN check kept it at 2 cycles a sample, as slow as reading x from memory)."""
+    cdef double low[RANGE_LANES]
+    cdef double high[RANGE_LANES]
+    cdef double nan[RANGE_LANES]
     cdef double v
     cdef Py_ssize_t i = 0
     cdef int k
-    for k in range(4):
+    for k in range(RANGE_LANES):
         low[k] = high[k] = <double>a[0]
         nan[k] = 0.0
-    while i + 4 <= n:
-        for k in range(4):
+    while i + RANGE_LANES <= n:
+        for k in range(RANGE_LANES):
             v = <double>a[i + k]
             low[k] = v if v < low[k] else low[k]
             high[k] = v if v > high[k] else high[k]
             nan[k] += v - v  # NaN for a NaN or an infinity
-        i += 4
+        i += RANGE_LANES
     while i < n:
         v = <double>a[i]
         low[0] = v if v < low[0] else low[0]
         high[0] = v if v > high[0] else high[0]
         nan[0] += v - v
         i += 1
-    for k in range(1, 4):
+    for k in range(1, RANGE_LANES):
         low[0] = low[k] if low[k] < low[0] else low[0]
         high[0] = high[k] if high[k] > high[0] else high[0]
         nan[0] += nan[k]

@@ -139,6 +139,7 @@ def final_pass(
     moments_out: NDArray[np.float64] | None,
     threads: int,
     poll_signals: bool,
+    x_range: NDArray[np.float64] | None = None,
 ) -> None: ...
 @overload
 def final_pass(
@@ -156,6 +157,7 @@ def final_pass(
     moments_out: NDArray[np.float64] | None,
     threads: int,
     poll_signals: bool,
+    x_range: NDArray[np.float64] | None = None,
 ) -> None: ...
 def x_range(x: NDArray[np.float64] | NDArray[np.float32]) -> tuple[float, float]: ...
 def eigh(
@@ -167,6 +169,9 @@ def eigh(
 def epochs_needed(
     energy: NDArray[np.float64], log_rates: NDArray[np.float64], excess: float, cap: int
 ) -> int: ...
+def rewindow(
+    stats: NDArray[np.float64], degree: int, a: float, b: float, out: NDArray[np.float64]
+) -> None: ...
 def optimum(
     stats: NDArray[np.float64],
     degree: int,

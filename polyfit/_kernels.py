@@ -132,6 +132,9 @@ if TYPE_CHECKING:  # every module has the baseline's interface (see _kernel_base
         optimum as optimum,
     )
     from ._kernel_baseline import (
+        rewindow as rewindow,
+    )
+    from ._kernel_baseline import (
         run_epochs as run_epochs,
     )
     from ._kernel_baseline import (
@@ -182,6 +185,7 @@ else:
         "moments",
         "moments_loss",
         "optimum",
+        "rewindow",
         "run_epochs",
         "series_epochs_run",
         "series_moments",

@@ -347,32 +347,26 @@ def rewindow(stats: np.ndarray, degree: int, old: Window, new: Window) -> np.nda
     """The statistics of the same data in another window's variable.
 
     With u' = a u + b (a = factor' / factor, b = (shift - shift') factor'),
-    S'_m = sum_j C(m, j) a^j b^(m - j) S_j, and T' likewise.  In float64: the
-    rounding it adds is of the order of what the sums of `old` already carry
-    (their errors pass through the same map), and it is inf where the powers
-    overflow.  Used to solve for the optimum of statistics taken in raw x in
-    the better-conditioned variable of x's range.  stats: (3 degree + 3,), or
-    (k, 3 degree + 3) for many series.
+    S'_m = sum_j C(m, j) a^j b^(m - j) S_j, and T' likewise (compiled).  In
+    float64 the map magnifies the rounding the sums of `old` carry: where
+    |u'| <= 1 on the data, the error of S'_m is at most (m + 1) (1 + 2 |b|)^m
+    times that of a pass taking S'_m itself (|a u| <= 1 + |b|), so with b near
+    0 (a range about the same centre) it is as good as that pass, and for
+    large |b| (timestamps) worthless; inf where the powers overflow.  Used to
+    solve for the optimum of statistics taken in raw x in the
+    better-conditioned variable of x's range.  stats: (3 degree + 3,), or (k,
+    3 degree + 3) for many series.
     """
-    size = 2 * degree + 1
     a = new.factor / old.factor
     b = (old.shift - new.shift) * new.factor
-    weights = np.zeros((size, size))
-    with np.errstate(all="ignore"):
-        binomials = np.zeros(size)
-        for m in range(size):
-            binomials[1 : m + 1] = binomials[1 : m + 1] + binomials[:m]
-            binomials[0] = 1.0
-            for j in range(m + 1):
-                weights[m, j] = binomials[j] * np.float64(a) ** j * np.float64(b) ** (m - j)
-        out = np.empty_like(stats)
-        cross = slice(size, size + degree + 1)
-        if stats.ndim == 2:  # many series: a row each
-            out[:, :size] = stats[:, :size] @ weights.T
-            out[:, cross] = stats[:, cross] @ weights[: degree + 1, : degree + 1].T
-            out[:, -1] = stats[:, -1]
-            return out
-        out[:size] = weights @ stats[:size]
-        out[cross] = weights[: degree + 1, : degree + 1] @ stats[cross]
-    out[-1] = stats[-1]
-    return out
+    rows = np.ascontiguousarray(stats, dtype=np.float64).reshape(-1, stats.shape[-1])
+    out = np.empty_like(rows)
+    _kernel().rewindow(rows, degree, a, b, out)
+    return out.reshape(stats.shape)
+
+
+def rewindow_growth(degree: int, old: Window, new: Window) -> float:
+    """How much rewindow may magnify the rounding of the statistics: (1 + 2
+    |b|)^(2 degree) (see rewindow)."""
+    exponent = 2 * degree * math.log1p(2.0 * abs((old.shift - new.shift) * new.factor))
+    return math.exp(exponent) if exponent < 700.0 else math.inf  # inf for NaN too

@@ -361,3 +361,36 @@ def test_an_optimum_of_zero_does_not_ask_for_the_impossible():
         warnings.simplefilter("error")
         result = polyfit.fit(x, np.zeros(500), 3, seed=1)
     assert result.optimal_loss == 0.0 and result.loss < 1e-20
+
+
+@pytest.mark.parametrize("method", ["exact", "moments"])
+def test_remedy_on_mapped_statistics_is_the_remedy_of_a_pass(monkeypatch, method):
+    """An unscaled fit of many samples takes the remedy's scaled statistics from
+    its own by the binomial map (no pass over the data) where the map keeps
+    their accuracy: the warning is word for word the one a pass gives, and
+    where the map would not keep it (x in [0, 10] at degree 5) the pass runs."""
+    from polyfit import _fit, _stats
+
+    mapped = []
+    rewindow = _stats.rewindow
+    monkeypatch.setattr(_stats, "rewindow", lambda *a: mapped.append(a[1]) or rewindow(*a))
+    rng = np.random.default_rng(11)
+    cases = [
+        (rng.uniform(-1.0, 1.0, 20_000), 3),
+        (np.linspace(-math.pi, math.pi, 20_000), 5),
+        (rng.uniform(0.0, 10.0, 20_000), 5),
+    ]
+    for x, degree in cases:
+        y = np.sin(2.0 * x) + 0.1 * rng.standard_normal(x.size)
+        lr = 0.25 / float(np.sum(np.abs(x) ** (2 * degree)) * (degree + 1))
+        messages = {}
+        for samples in (0, 10**9):  # always map where allowed; never map
+            monkeypatch.setattr(_fit, "REMAP_SAMPLES", samples)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                polyfit.fit(x, y, degree, lr=lr, epochs=30, scale=False, method=method)
+            found = [w.message for w in caught if isinstance(w.message, polyfit.ConvergenceWarning)]
+            assert len(found) == 1
+            messages[samples] = (str(found[0]), found[0].remedy)
+        assert messages[0] == messages[10**9]
+    assert mapped == [3, 5]  # the third case's map would lose digits: a pass instead

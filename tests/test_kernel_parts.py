@@ -24,6 +24,35 @@ def test_x_range_is_numpys_min_and_max_and_finds_nan_and_inf(isa, n, dtype):
 
 
 @pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+@pytest.mark.parametrize("n", [1, 5, 4096, 4099, 70_001])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_passes_read_x_range_as_x_range_does(isa, n, threads):
+    """The moments pass and the final pass give x's range from the blocks they
+    read (any thread count), as x_range does, NaN for a NaN or infinity in any
+    block; the sums are those of a pass that does not read it."""
+    kernel = _kernels.module(isa)
+    rng = np.random.default_rng(n)
+    x = rng.uniform(-3.0, 5.0, n)
+    y = np.sin(x)
+    coef = rng.standard_normal(4)
+    plain, with_range, found = np.empty(12), np.empty(12), np.empty(2)
+    kernel.moments(x, y, None, 3, 0.5, 0.25, plain, threads, False)
+    kernel.moments(x, y, None, 3, 0.5, 0.25, with_range, threads, False, found)
+    assert with_range.tobytes() == plain.tobytes()
+    assert tuple(found) == kernel.x_range(x)
+    final, stats, found = np.empty(5), np.empty(12), np.empty(2)
+    kernel.final_pass(x, y, None, 0.0, 1.0, coef, final, None, None, 0.5, 0.25, stats,
+                      threads, False, found)  # fmt: skip
+    assert stats.tobytes() == plain.tobytes()
+    assert tuple(found) == kernel.x_range(x)
+    for bad in (math.nan, -math.inf):
+        spoiled = x.copy()
+        spoiled[n - 1] = bad  # the last block
+        kernel.moments(spoiled, y, None, 3, 0.0, 1.0, np.empty(12), threads, False, found)
+        assert all(math.isnan(v) for v in found)
+
+
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
 @pytest.mark.parametrize("degree", [0, 3, 9, 13, 20])
 def test_final_pass_is_the_separate_passes_bit_for_bit(isa, degree):
     kernel = _kernels.module(isa)
