@@ -1917,17 +1917,25 @@ def epochs_needed(const double[::1] energy, const double[::1] log_rates, double 
     return bisect_epochs(&energy[0], &log_rates[0], energy.shape[0], excess, cap)
 
 
-def descent(const double[::1] eigenvalues, const double[::1] vectors, const double[::1] coef,
-            const double[::1] start, double limit, double[::1] energy, double[::1] log_rates,
-            double target, double slack, double floor_scale, long long cap):
+def descent(const double[::1] eigenvalues, const double[:, ::1] vectors,
+            const double[::1] coef, const double[::1] start, double limit, double target,
+            double slack, double floor_scale, long long cap):
     """decay, then epochs_needed within target + (slack + floor_scale * initial) / 2,
-    in one call (the ConvergenceWarning's remedy; that arithmetic, its bits).
-    Returns (initial, epochs or -1)."""
+    in one call (the ConvergenceWarning's remedy; that arithmetic, its bits);
+    vectors (degree + 1, degree + 1), the eigenvectors in columns.  Returns
+    (initial, epochs or -1)."""
     cdef Py_ssize_t n = eigenvalues.shape[0]
-    cdef double initial = decay_terms(&eigenvalues[0], &vectors[0], &coef[0], &start[0], n,
-                                      limit, &energy[0], &log_rates[0])
-    cdef double floor = slack + floor_scale * initial
-    return initial, bisect_epochs(&energy[0], &log_rates[0], n, target + 0.5 * floor, cap)
+    cdef double initial, floor
+    cdef long long needed
+    cdef double *terms = <double *>malloc(2 * <size_t>n * sizeof(double))  # energy, log_rates
+    if terms == NULL:
+        raise MemoryError("polyfit: out of memory for the remedy's terms")
+    initial = decay_terms(&eigenvalues[0], &vectors[0, 0], &coef[0], &start[0], n, limit, terms,
+                          terms + n)
+    floor = slack + floor_scale * initial
+    needed = bisect_epochs(terms, terms + n, n, target + 0.5 * floor, cap)
+    free(terms)
+    return initial, needed
 
 
 # ------------------------------------------------------------ the Python interface

@@ -195,8 +195,6 @@ def descent(
     coef: NDArray[np.float64],
     start: NDArray[np.float64],
     limit: float,
-    energy: NDArray[np.float64],
-    log_rates: NDArray[np.float64],
     target: float,
     slack: float,
     floor_scale: float,

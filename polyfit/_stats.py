@@ -232,15 +232,12 @@ def descent(
 ) -> tuple[float, int | None]:
     """decay(best, start) and its epochs_needed(target + (slack + floor_scale *
     initial) / 2, cap) in one compiled call: (initial, epochs or None)."""
-    size = best.eigenvalues.shape[0]
     initial, needed = _kernel().descent(
         best.eigenvalues,
-        best.eigenvectors.reshape(-1),
+        best.eigenvectors,
         best.coef,
         start,
         _rounding_level(best),
-        np.empty(size),
-        np.empty(size),
         target,
         slack,
         floor_scale,

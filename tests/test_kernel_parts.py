@@ -223,8 +223,8 @@ def test_descent_is_decay_then_epochs_needed(isa):
         target = 0.005 * loss + 0.5 * (slack + scale * initial)
         expected = kernel.epochs_needed(energy, log_rates, target, 10**9)
         found = kernel.descent(
-            eigenvalues, vectors, coef, start, limit, np.empty(size), np.empty(size),
-            0.005 * loss, slack, scale, 10**9,
+            eigenvalues, vectors.reshape(size, size), coef, start, limit, 0.005 * loss, slack,
+            scale, 10**9,
         )  # fmt: skip
         assert found == (initial, expected)
         assert expected > 0
