@@ -1008,43 +1008,91 @@ cdef inline_void series_moments_block(const floating *x, const floating *y, Py_s
             sums[c * width + j] = pf_lane_sum(acc + (c * width + j) * PF_NV)
 
 
+cdef inline_void series_column_lanes(const floating *y, Py_ssize_t k, Py_ssize_t rows,
+                                     Py_ssize_t first, int lane, const int degree,
+                                     const bint weighted, const double *table,
+                                     Py_ssize_t cap, const int count, const bint partial,
+                                     pf_vec *acc) noexcept nogil:
+    """Lane `lane` of the sums T and sum w y^2 of columns first..first+count-1
+    (one per vector element) over the rows lane, lane + PF_LANES, ...:
+    moments_step's operations on that lane's samples, in its order, so its
+    bits.  table: w u^r of sample s at table[r * cap + s]; acc: degree + 2
+    vectors (T_0..T_degree, then sum w y^2), carried in."""
+    cdef Py_ssize_t s = lane
+    cdef pf_vec yv
+    cdef int r
+    while s < rows:
+        yv = load_group(y + s * k + first, count, partial)
+        acc[degree + 1] = pf_fma(pf_splat(table[s]) * yv if weighted else yv, yv,
+                                 acc[degree + 1])
+        for r in range(degree + 1):
+            acc[r] = pf_fma(pf_splat(table[r * cap + s]), yv, acc[r])
+        s += PF_LANES
+
+
+cdef inline_void series_column_sums(const floating *y, Py_ssize_t k, Py_ssize_t rows,
+                                    Py_ssize_t first, const int degree, const bint weighted,
+                                    const double *table, Py_ssize_t cap, const int count,
+                                    const bint partial, double *sums) noexcept nogil:
+    """T and sum w y^2 of columns first..first+count-1 into sums[c * (3 degree +
+    3) + 2 degree + 1 + r]: each lane's sum (series_column_lanes; two lanes at
+    a time, independent chains where the registers allow), then the lanes added
+    as pf_lane_sum adds them -- the bits of the column's 1-D pass."""
+    cdef pf_vec lanes[PF_LANES * (MOMENTS_SPECIALISED_MAX + 2)]
+    cdef pf_vec total
+    cdef double values[PF_W]
+    cdef int lane, r, c, width = degree + 2
+    for r in range(PF_LANES * width):
+        lanes[r] = pf_splat(0.0)
+    for lane in range(0, PF_LANES, 2):
+        series_column_lanes(y, k, rows, first, lane, degree, weighted, table, cap, count,
+                            partial, lanes + lane * width)
+        series_column_lanes(y, k, rows, first, lane + 1, degree, weighted, table, cap, count,
+                            partial, lanes + (lane + 1) * width)
+    for r in range(width):
+        if PF_LANES == 8:
+            total = (((lanes[r] + lanes[width + r]) + (lanes[2 * width + r] + lanes[3 * width + r]))
+                     + ((lanes[4 * width + r] + lanes[5 * width + r])
+                        + (lanes[6 * width + r] + lanes[7 * width + r])))
+        else:
+            total = (lanes[r] + lanes[width + r]) + (lanes[2 * width + r] + lanes[3 * width + r])
+        memcpy(values, &total, sizeof(pf_vec))
+        for c in range(count):
+            sums[(first + c) * (3 * degree + 3) + 2 * degree + 1 + r] = values[c]
+
+
 cdef inline_void series_moments_shared(const floating *x, const floating *y, Py_ssize_t rows,
                                        const Series *job, const int degree, const bint weighted,
-                                       const bint fused_last, floating *tile, pf_vec *acc,
+                                       const bint fused_last, double *table, pf_vec *acc,
                                        double *sums) noexcept nogil:
     """series_moments_block when every column has the same weights (or none):
-    per group of PF_LANES rows the powers of u and S once, and each column's T
-    and sum w y^2 from a transposed tile of the rows -- moments_step's
-    arithmetic, split (so the same bits).  Columns job.first_column to
-    job.last_column only (threads may split them).  acc: (2 degree + 1 + columns
-    (degree + 2)) PF_NV vectors; tile: columns PF_LANES values."""
-    cdef Py_ssize_t k = job.k, i = 0, c, lane, v
+    per group of PF_LANES rows the powers of u and S once (moments_step's
+    arithmetic), the powers w u^r kept in a table; then each group of PF_W
+    columns, one column per vector element, runs the samples of each lane of
+    the 1-D pass in turn (series_column_sums) -- the same operations in the
+    same order, so the same bits, without gathering a column's values.
+    Columns job.first_column to job.last_column only (threads may split them).
+    acc: (2 degree + 1) PF_NV vectors; table: (degree + 1) BLOCK_SAMPLES
+    doubles."""
+    cdef Py_ssize_t k = job.k, i = 0, c, lane, v, cap = BLOCK_SAMPLES
     cdef Py_ssize_t first = job.first_column, last = job.last_column
     cdef int width = 3 * degree + 3, j, r
     cdef pf_vec u[PF_NV]
     cdef pf_vec power[PF_NV]
-    cdef pf_vec powers[(MOMENTS_SPECIALISED_MAX + 1) * PF_NV]
-    cdef pf_vec masks[PF_NV]
-    cdef pf_vec yv, weighted_y
-    cdef pf_vec *column
     cdef floating x_pad[PF_LANES]
     cdef double w_pad[PF_LANES]
     cdef double mask[PF_LANES]
+    cdef double padded[PF_LANES * (MOMENTS_SPECIALISED_MAX + 1)]
     cdef bint full
-    for v in range((2 * degree + 1 + (last - first) * (degree + 2)) * PF_NV):
+    for v in range((2 * degree + 1) * PF_NV):
         acc[v] = pf_splat(0.0)
     while i < rows:
         full = i + PF_LANES <= rows
-        for lane in range(PF_LANES):  # the tile: column c's PF_LANES values at c * PF_LANES
-            if i + lane < rows:
-                for c in range(first, last):
-                    tile[(c - first) * PF_LANES + lane] = y[(i + lane) * k + c]
-            else:
-                for c in range(first, last):
-                    tile[(c - first) * PF_LANES + lane] = 0
-            x_pad[lane] = x[i + lane] if i + lane < rows else 0
-            mask[lane] = 1.0 if i + lane < rows else 0.0
-            w_pad[lane] = job.weights[i + lane] if weighted and i + lane < rows else 0.0
+        if not full:
+            for lane in range(PF_LANES):
+                x_pad[lane] = x[i + lane] if i + lane < rows else 0
+                mask[lane] = 1.0 if i + lane < rows else 0.0
+                w_pad[lane] = job.weights[i + lane] if weighted and i + lane < rows else 0.0
         for j in range(PF_NV):
             u[j] = (load((x + i if full else <const floating *>x_pad) + j * PF_W)
                     - pf_splat(job.shift)) * pf_splat(job.factor)
@@ -1053,37 +1101,35 @@ cdef inline_void series_moments_shared(const floating *x, const floating *y, Py_
             elif full:
                 power[j] = pf_splat(1.0)
             else:
-                masks[j] = pf_load(mask + j * PF_W)
-                power[j] = masks[j]
+                power[j] = pf_load(mask + j * PF_W)
         for r in range(2 * degree + 1):  # S, as moments_step; the powers T needs, kept
             for j in range(PF_NV):
                 if r <= degree:
-                    powers[r * PF_NV + j] = power[j]
+                    if full:
+                        memcpy(table + r * cap + i + j * PF_W, &power[j], sizeof(pf_vec))
+                    else:  # (the padding lanes are not read)
+                        memcpy(padded + r * PF_LANES + j * PF_W, &power[j], sizeof(pf_vec))
                 if not (fused_last and r == 2 * degree and r > 0):
                     acc[r * PF_NV + j] = acc[r * PF_NV + j] + power[j]
                 if fused_last and r == 2 * degree - 1:
                     acc[(r + 1) * PF_NV + j] = pf_fma(power[j], u[j], acc[(r + 1) * PF_NV + j])
                 else:
                     power[j] = power[j] * u[j]
-        for c in range(first, last):
-            column = acc + (2 * degree + 1 + (c - first) * (degree + 2)) * PF_NV
-            for j in range(PF_NV):
-                yv = load(tile + (c - first) * PF_LANES + j * PF_W)
-                if not full and not weighted:
-                    yv = yv * masks[j]
-                weighted_y = powers[j] * yv if weighted else yv
-                column[(degree + 1) * PF_NV + j] = pf_fma(weighted_y, yv,
-                                                          column[(degree + 1) * PF_NV + j])
-                for r in range(degree + 1):
-                    column[r * PF_NV + j] = pf_fma(powers[r * PF_NV + j], yv,
-                                                   column[r * PF_NV + j])
+        if not full:
+            for r in range(degree + 1):
+                for lane in range(rows - i):
+                    table[r * cap + i + lane] = padded[r * PF_LANES + lane]
         i += PF_LANES
     for c in range(first, last):
-        column = acc + (2 * degree + 1 + (c - first) * (degree + 2)) * PF_NV
         for r in range(2 * degree + 1):
             sums[c * width + r] = pf_lane_sum(acc + r * PF_NV)
-        for r in range(degree + 2):
-            sums[c * width + 2 * degree + 1 + r] = pf_lane_sum(column + r * PF_NV)
+    c = first
+    while c + PF_W <= last:
+        series_column_sums(y, k, rows, c, degree, weighted, table, cap, PF_W, False, sums)
+        c += PF_W
+    if c < last:
+        series_column_sums(y, k, rows, c, degree, weighted, table, cap, <int>(last - c), True,
+                           sums)
 
 
 cdef void series_block_sums(const floating *x, const floating *y, Py_ssize_t rows,
@@ -1096,34 +1142,25 @@ cdef void series_block_sums(const floating *x, const floating *y, Py_ssize_t row
     cdef int degree = job.degree
     cdef pf_vec *vectors = <pf_vec *>scratch  # aligned by series_init
     cdef double *rest = scratch + series_vector_doubles(job)
-    if job.moments and job.weights2d == NULL and degree <= MOMENTS_SPECIALISED_MAX:
+    if series_shared(job):
         if degree == 0:
-            series_moments_shared(x, y, rows, job, 0, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 0, weighted, True, rest, vectors, sums)
         elif degree == 1:
-            series_moments_shared(x, y, rows, job, 1, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 1, weighted, True, rest, vectors, sums)
         elif degree == 2:
-            series_moments_shared(x, y, rows, job, 2, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 2, weighted, True, rest, vectors, sums)
         elif degree == 3:
-            series_moments_shared(x, y, rows, job, 3, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 3, weighted, True, rest, vectors, sums)
         elif degree == 4:
-            series_moments_shared(x, y, rows, job, 4, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 4, weighted, True, rest, vectors, sums)
         elif degree == 5:
-            series_moments_shared(x, y, rows, job, 5, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 5, weighted, True, rest, vectors, sums)
         elif degree == 6:
-            series_moments_shared(x, y, rows, job, 6, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 6, weighted, True, rest, vectors, sums)
         elif degree == 7:
-            series_moments_shared(x, y, rows, job, 7, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 7, weighted, True, rest, vectors, sums)
         else:
-            series_moments_shared(x, y, rows, job, 8, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 8, weighted, True, rest, vectors, sums)
     elif job.moments:
         if degree > MOMENTS_SPECIALISED_MAX:
             series_moments_block(x, y, rows, job, degree, weighted, False, <floating *>rest,
@@ -1168,20 +1205,31 @@ cdef inline Py_ssize_t series_width(const Series *job) noexcept nogil:
     return job.k * (3 * job.degree + 3 if job.moments else job.degree + 2)
 
 
+cdef inline bint series_shared(const Series *job) noexcept nogil:
+    """The power sums by series_moments_shared (the same weights for every
+    column, degree <= MOMENTS_SPECIALISED_MAX), not series_moments_block."""
+    return job.moments and job.weights2d == NULL and job.degree <= MOMENTS_SPECIALISED_MAX
+
+
 cdef inline Py_ssize_t series_vector_doubles(const Series *job) noexcept nogil:
     """The doubles of a thread's vector scratch (a multiple of 8: keeps what
-    follows 64-byte aligned): the power sums' lane accumulators of every
-    column, or the generic degree's coefficients and sums."""
-    cdef Py_ssize_t vectors = (job.k * (3 * job.degree + 3) * PF_NV if job.moments
+    follows 64-byte aligned): the lane accumulators of S (series_moments_shared)
+    or of every column's power sums, or the generic degree's coefficients and
+    sums."""
+    cdef Py_ssize_t vectors = ((2 * job.degree + 1) * PF_NV if series_shared(job)
+                               else job.k * (3 * job.degree + 3) * PF_NV if job.moments
                                else 2 * (job.degree + 1))
     return (vectors * PF_W + 7) // 8 * 8
 
 
 cdef inline Py_ssize_t series_scratch(const Series *job) noexcept nogil:
     """The doubles of one thread's scratch: vectors, then the power table of a
-    block (epoch) or a column's gathered values and weights (power sums)."""
+    block (epoch), the powers of a block's samples (series_moments_shared) or a
+    column's gathered values and weights (power sums)."""
     return series_vector_doubles(job) + (
-        (job.k * PF_LANES + 2 * PF_LANES + 15) // 8 * 8 if job.moments else SERIES_TILE_DOUBLES)
+        (job.degree + 1) * BLOCK_SAMPLES if series_shared(job)
+        else (job.k * PF_LANES + 2 * PF_LANES + 15) // 8 * 8 if job.moments
+        else SERIES_TILE_DOUBLES)
 
 
 cdef int series_pass(const floating *x, const floating *y, const Series *job, Py_ssize_t n,
