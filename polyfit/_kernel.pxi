@@ -1009,25 +1009,40 @@ cdef inline_void series_moments_block(const floating *x, const floating *y, Py_s
 
 
 cdef inline_void series_column_lanes(const floating *y, Py_ssize_t k, Py_ssize_t rows,
-                                     Py_ssize_t first, int lane, const int degree,
-                                     const bint weighted, const double *table,
-                                     Py_ssize_t cap, const int count, const bint partial,
-                                     pf_vec *acc) noexcept nogil:
-    """Lane `lane` of the sums T and sum w y^2 of columns first..first+count-1
-    (one per vector element) over the rows lane, lane + PF_LANES, ...:
-    moments_step's operations on that lane's samples, in its order, so its
-    bits.  table: w u^r of sample s at table[r * cap + s]; acc: degree + 2
-    vectors (T_0..T_degree, then sum w y^2), carried in."""
+                                     Py_ssize_t first, int lane, const int lanes,
+                                     const int degree, const bint weighted,
+                                     const double *table, Py_ssize_t cap, const int count,
+                                     const bint partial, pf_vec *acc) noexcept nogil:
+    """Lanes lane..lane+lanes-1 (lanes 1 or 2: independent chains, side by
+    side) of the sums T and sum w y^2 of columns first..first+count-1 (one per
+    vector element), lane l over the rows l, l + PF_LANES, ...: moments_step's
+    operations on that lane's samples, in its order, so its bits.  table: w u^r
+    of sample s at table[r * cap + s]; acc: degree + 2 vectors a lane (T_0..
+    T_degree, then sum w y^2), carried in."""
     cdef Py_ssize_t s = lane
-    cdef pf_vec yv
-    cdef int r
-    while s < rows:
+    cdef pf_vec yv, other
+    cdef int r, width = degree + 2
+    while s + lanes - 1 < rows:
+        yv = load_group(y + s * k + first, count, partial)
+        if lanes == 2:
+            other = load_group(y + (s + 1) * k + first, count, partial)
+        acc[degree + 1] = pf_fma(pf_splat(table[s]) * yv if weighted else yv, yv,
+                                 acc[degree + 1])
+        if lanes == 2:
+            acc[width + degree + 1] = pf_fma(pf_splat(table[s + 1]) * other if weighted
+                                             else other, other, acc[width + degree + 1])
+        for r in range(degree + 1):
+            acc[r] = pf_fma(pf_splat(table[r * cap + s]), yv, acc[r])
+            if lanes == 2:
+                acc[width + r] = pf_fma(pf_splat(table[r * cap + s + 1]), other,
+                                        acc[width + r])
+        s += PF_LANES
+    if s < rows:  # the first lane has one sample more
         yv = load_group(y + s * k + first, count, partial)
         acc[degree + 1] = pf_fma(pf_splat(table[s]) * yv if weighted else yv, yv,
                                  acc[degree + 1])
         for r in range(degree + 1):
             acc[r] = pf_fma(pf_splat(table[r * cap + s]), yv, acc[r])
-        s += PF_LANES
 
 
 cdef inline_void series_column_sums(const floating *y, Py_ssize_t k, Py_ssize_t rows,
@@ -1036,8 +1051,9 @@ cdef inline_void series_column_sums(const floating *y, Py_ssize_t k, Py_ssize_t 
                                     const bint partial, double *sums) noexcept nogil:
     """T and sum w y^2 of columns first..first+count-1 into sums[c * (3 degree +
     3) + 2 degree + 1 + r]: each lane's sum (series_column_lanes; two lanes at
-    a time, independent chains where the registers allow), then the lanes added
-    as pf_lane_sum adds them -- the bits of the column's 1-D pass."""
+    a time where the registers hold both lanes' sums: 32 with AVX-512, 16
+    otherwise), then the lanes added as pf_lane_sum adds them -- the bits of
+    the column's 1-D pass."""
     cdef pf_vec lanes[PF_LANES * (MOMENTS_SPECIALISED_MAX + 2)]
     cdef pf_vec total
     cdef double values[PF_W]
@@ -1045,10 +1061,14 @@ cdef inline_void series_column_sums(const floating *y, Py_ssize_t k, Py_ssize_t 
     for r in range(PF_LANES * width):
         lanes[r] = pf_splat(0.0)
     for lane in range(0, PF_LANES, 2):
-        series_column_lanes(y, k, rows, first, lane, degree, weighted, table, cap, count,
-                            partial, lanes + lane * width)
-        series_column_lanes(y, k, rows, first, lane + 1, degree, weighted, table, cap, count,
-                            partial, lanes + (lane + 1) * width)
+        if PF_W == 8 or degree <= 4:
+            series_column_lanes(y, k, rows, first, lane, 2, degree, weighted, table, cap,
+                                count, partial, lanes + lane * width)
+        else:
+            series_column_lanes(y, k, rows, first, lane, 1, degree, weighted, table, cap,
+                                count, partial, lanes + lane * width)
+            series_column_lanes(y, k, rows, first, lane + 1, 1, degree, weighted, table, cap,
+                                count, partial, lanes + (lane + 1) * width)
     for r in range(width):
         if PF_LANES == 8:
             total = (((lanes[r] + lanes[width + r]) + (lanes[2 * width + r] + lanes[3 * width + r]))
