@@ -1567,12 +1567,15 @@ cdef inline_void series_train_gd(const double *stats, const int degree, const bi
     nonfinite: True if some loss or coefficient was not finite, else False."""
     cdef Py_ssize_t g = first_group, done = 0
     cdef int groups = series_block_groups(degree)  # a constant once degree is
+    # shared power sums in registers where they fit beside the coefficients,
+    # else loaded (each group's statistics hold them too: the same values)
+    cdef bint registers = shared and (PF_W == 8 or degree <= 4)
     nonfinite[0] = False
     while g < last_group:
         # shared and checked made constants too: a flag tested inside the
         # epoch keeps its values in memory
         if checked:  # (group by group: the checked runs are the rare ones)
-            if shared:
+            if registers:
                 series_train_block(stats, degree, True, coef, columns, g, 1, epochs, start,
                                    losses, k, previous_losses, s, True, diverged, converged,
                                    &done)
@@ -1582,7 +1585,7 @@ cdef inline_void series_train_gd(const double *stats, const int degree, const bi
                                    &done)
             g += 1
         elif groups >= 4 and g + 4 <= last_group:
-            if shared:
+            if registers:
                 series_train_block(stats, degree, True, coef, columns, g, 4, epochs, start,
                                    losses, k, previous_losses, s, False, diverged, converged,
                                    &done)
@@ -1592,7 +1595,7 @@ cdef inline_void series_train_gd(const double *stats, const int degree, const bi
                                    &done)
             g += 4
         elif groups >= 2 and g + 2 <= last_group:
-            if shared:
+            if registers:
                 series_train_block(stats, degree, True, coef, columns, g, 2, epochs, start,
                                    losses, k, previous_losses, s, False, diverged, converged,
                                    &done)
@@ -1602,7 +1605,7 @@ cdef inline_void series_train_gd(const double *stats, const int degree, const bi
                                    &done)
             g += 2
         else:
-            if shared:
+            if registers:
                 series_train_block(stats, degree, True, coef, columns, g, 1, epochs, start,
                                    losses, k, previous_losses, s, False, diverged, converged,
                                    &done)
