@@ -62,6 +62,7 @@ cdef enum:
     SERIES_TILE_VALUES = 16384  # values of y per tile of rows of a 2-D fit: 128 KiB
     SERIES_TILE_DOUBLES = 4096  # its table of powers: at most 32 KiB
     SERIES_CHUNK = 64  # epochs a group of columns runs on its own (then: did the fit stop?)
+    SERIES_PIECE_VALUES = 1 << 22  # column-epochs of one unchecked piece (~2-8 ms of work)
     SERIES_SLAB = 64  # columns per unit of work of a thread
     SERIES_BLOCK_MAX = 4  # groups of columns trained side by side (series_block_groups)
     BLOCK_SAMPLES = 4096  # a multiple of every PF_LANES; part of the results' bits
@@ -1673,10 +1674,16 @@ cdef Py_ssize_t series_train(const double *stats, int degree, bint shared, doubl
     it stopped the fit -- a column's loss or update not finite (DIVERGED, coef as
     before that epoch), or every column's loss falling by at most tol
     (CONVERGED, after its update).  Then every column is run again from the
-    chunk's snapshot up to that epoch, so all stop together.  flags: 2
-    SERIES_CHUNK ints."""
+    chunk's snapshot up to that epoch, so all stop together.  Without tol, only
+    a value that is not finite stops the fit: the chunks are then pieces of up
+    to SERIES_PIECE_VALUES column-epochs (one parallel region each, not one per
+    SERIES_CHUNK epochs: on a busy machine every region can wait on a thread
+    that is not running), and a piece that met one runs again from its
+    snapshot a chunk at a time.  flags: 2 SERIES_CHUNK ints (per slab, and
+    once more, with threads)."""
     cdef Py_ssize_t groups = columns // PF_W, start = 0, chunk, e, slab, completed = 0
-    cdef Py_ssize_t slabs, per_slab = SERIES_SLAB // PF_W, first, last
+    cdef Py_ssize_t slabs, per_slab = SERIES_SLAB // PF_W, first, last, careful_until = 0
+    cdef Py_ssize_t piece = max(<Py_ssize_t>1, SERIES_PIECE_VALUES // columns // SERIES_CHUNK)
     cdef int *diverged = flags
     cdef int *converged = flags + SERIES_CHUNK
     cdef int threads, stop = OK, nonfinite
@@ -1690,11 +1697,12 @@ cdef Py_ssize_t series_train(const double *stats, int degree, bint shared, doubl
     while start < epochs and stop == OK:
         if poll_now(&poll):
             break
-        chunk = min(<Py_ssize_t>SERIES_CHUNK, epochs - start)
+        checked = s.tol > 0.0  # tol needs every epoch's flags; divergence can wait
+        chunk = min(SERIES_CHUNK * (1 if checked or start < careful_until else piece),
+                    epochs - start)
         memcpy(snapshot, coef, <size_t>((degree + 1) * columns) * sizeof(double))
         for e in range(2 * SERIES_CHUNK * (slabs + 1 if threads > 1 else 1)):
             flags[e] = 0
-        checked = s.tol > 0.0  # tol needs every epoch's flags; divergence can wait
         nonfinite = 0
         if threads == 1:
             for slab in range(slabs):
@@ -1713,11 +1721,20 @@ cdef Py_ssize_t series_train(const double *stats, int degree, bint shared, doubl
                                                 flags + (slab + 1) * 2 * SERIES_CHUNK,
                                                 flags + (slab + 1) * 2 * SERIES_CHUNK
                                                 + SERIES_CHUNK)
-            for slab in range(slabs):  # every slab's flags into the chunk's, in order
+            for slab in range(slabs if checked else 0):  # each slab's flags, in order
                 for e in range(chunk):
                     diverged[e] |= flags[(slab + 1) * 2 * SERIES_CHUNK + e]
                     converged[e] += flags[(slab + 1) * 2 * SERIES_CHUNK + SERIES_CHUNK + e]
-        if not checked and nonfinite:
+        if not checked and nonfinite and chunk > SERIES_CHUNK:
+            # a piece that met a value not finite: again, a chunk at a time
+            memcpy(coef, snapshot, <size_t>((degree + 1) * columns) * sizeof(double))
+            careful_until = start + chunk
+            continue
+        if not checked and not nonfinite:  # (the flags were not written)
+            start += chunk
+            completed = start
+            continue
+        if not checked:
             # something went non-finite in the chunk: run it again with every
             # epoch checked, from the snapshot, to find the first such epoch
             memcpy(coef, snapshot, <size_t>((degree + 1) * columns) * sizeof(double))
