@@ -62,7 +62,9 @@ cdef enum:
     SERIES_TILE_VALUES = 16384  # values of y per tile of rows of a 2-D fit: 128 KiB
     SERIES_TILE_DOUBLES = 4096  # its table of powers: at most 32 KiB
     SERIES_CHUNK = 64  # epochs a group of columns runs on its own (then: did the fit stop?)
+    SERIES_PIECE_VALUES = 1 << 22  # column-epochs of one unchecked piece (~2-8 ms of work)
     SERIES_SLAB = 64  # columns per unit of work of a thread
+    SERIES_BLOCK_MAX = 4  # groups of columns trained side by side (series_block_groups)
     BLOCK_SAMPLES = 4096  # a multiple of every PF_LANES; part of the results' bits
     MAX_GROUPS = 4  # groups of PF_LANES samples per step of the fused pass
     MOMENTS_SPECIALISED_MAX = 8  # power sums and training on them: 3 degree + 3 sums
@@ -1112,43 +1114,111 @@ cdef inline_void series_moments_block(const floating *x, const floating *y, Py_s
             sums[c * width + j] = pf_lane_sum(acc + (c * width + j) * PF_NV)
 
 
+cdef inline_void series_column_lanes(const floating *y, Py_ssize_t k, Py_ssize_t rows,
+                                     Py_ssize_t first, int lane, const int lanes,
+                                     const int degree, const bint weighted,
+                                     const double *table, Py_ssize_t cap, const int count,
+                                     const bint partial, pf_vec *acc) noexcept nogil:
+    """Lanes lane..lane+lanes-1 (lanes 1 or 2: independent chains, side by
+    side) of the sums T and sum w y^2 of columns first..first+count-1 (one per
+    vector element), lane l over the rows l, l + PF_LANES, ...: moments_step's
+    operations on that lane's samples, in its order, so its bits.  table: w u^r
+    of sample s at table[r * cap + s]; acc: degree + 2 vectors a lane (T_0..
+    T_degree, then sum w y^2), carried in."""
+    cdef Py_ssize_t s = lane
+    cdef pf_vec yv, other
+    cdef int r, width = degree + 2
+    while s + lanes - 1 < rows:
+        yv = load_group(y + s * k + first, count, partial)
+        if lanes == 2:
+            other = load_group(y + (s + 1) * k + first, count, partial)
+        acc[degree + 1] = pf_fma(pf_splat(table[s]) * yv if weighted else yv, yv,
+                                 acc[degree + 1])
+        if lanes == 2:
+            acc[width + degree + 1] = pf_fma(pf_splat(table[s + 1]) * other if weighted
+                                             else other, other, acc[width + degree + 1])
+        for r in range(degree + 1):
+            acc[r] = pf_fma(pf_splat(table[r * cap + s]), yv, acc[r])
+            if lanes == 2:
+                acc[width + r] = pf_fma(pf_splat(table[r * cap + s + 1]), other,
+                                        acc[width + r])
+        s += PF_LANES
+    if s < rows:  # the first lane has one sample more
+        yv = load_group(y + s * k + first, count, partial)
+        acc[degree + 1] = pf_fma(pf_splat(table[s]) * yv if weighted else yv, yv,
+                                 acc[degree + 1])
+        for r in range(degree + 1):
+            acc[r] = pf_fma(pf_splat(table[r * cap + s]), yv, acc[r])
+
+
+cdef inline_void series_column_sums(const floating *y, Py_ssize_t k, Py_ssize_t rows,
+                                    Py_ssize_t first, const int degree, const bint weighted,
+                                    const double *table, Py_ssize_t cap, const int count,
+                                    const bint partial, double *sums) noexcept nogil:
+    """T and sum w y^2 of columns first..first+count-1 into sums[c * (3 degree +
+    3) + 2 degree + 1 + r]: each lane's sum (series_column_lanes; two lanes at
+    a time where the registers hold both lanes' sums: 32 with AVX-512, 16
+    otherwise), then the lanes added as pf_lane_sum adds them -- the bits of
+    the column's 1-D pass."""
+    cdef pf_vec lanes[PF_LANES * (MOMENTS_SPECIALISED_MAX + 2)]
+    cdef pf_vec total
+    cdef double values[PF_W]
+    cdef int lane, r, c, width = degree + 2
+    for r in range(PF_LANES * width):
+        lanes[r] = pf_splat(0.0)
+    for lane in range(0, PF_LANES, 2):
+        if PF_W == 8 or degree <= 4:
+            series_column_lanes(y, k, rows, first, lane, 2, degree, weighted, table, cap,
+                                count, partial, lanes + lane * width)
+        else:
+            series_column_lanes(y, k, rows, first, lane, 1, degree, weighted, table, cap,
+                                count, partial, lanes + lane * width)
+            series_column_lanes(y, k, rows, first, lane + 1, 1, degree, weighted, table, cap,
+                                count, partial, lanes + (lane + 1) * width)
+    for r in range(width):
+        if PF_LANES == 8:
+            total = (((lanes[r] + lanes[width + r]) + (lanes[2 * width + r] + lanes[3 * width + r]))
+                     + ((lanes[4 * width + r] + lanes[5 * width + r])
+                        + (lanes[6 * width + r] + lanes[7 * width + r])))
+        else:
+            total = (lanes[r] + lanes[width + r]) + (lanes[2 * width + r] + lanes[3 * width + r])
+        memcpy(values, &total, sizeof(pf_vec))
+        for c in range(count):
+            sums[(first + c) * (3 * degree + 3) + 2 * degree + 1 + r] = values[c]
+
+
 cdef inline_void series_moments_shared(const floating *x, const floating *y, Py_ssize_t rows,
                                        const Series *job, const int degree, const bint weighted,
-                                       const bint fused_last, floating *tile, pf_vec *acc,
+                                       const bint fused_last, double *table, pf_vec *acc,
                                        double *sums) noexcept nogil:
     """series_moments_block when every column has the same weights (or none):
-    per group of PF_LANES rows the powers of u and S once, and each column's T
-    and sum w y^2 from a transposed tile of the rows -- moments_step's
-    arithmetic, split (so the same bits).  Columns job.first_column to
-    job.last_column only (threads may split them).  acc: (2 degree + 1 + columns
-    (degree + 2)) PF_NV vectors; tile: columns PF_LANES values."""
-    cdef Py_ssize_t k = job.k, i = 0, c, lane, v
+    per group of PF_LANES rows the powers of u and S once (moments_step's
+    arithmetic), the powers w u^r kept in a table; then each group of PF_W
+    columns, one column per vector element, runs the samples of each lane of
+    the 1-D pass in turn (series_column_sums) -- the same operations in the
+    same order, so the same bits, without gathering a column's values.
+    Columns job.first_column to job.last_column only (threads may split them).
+    acc: (2 degree + 1) PF_NV vectors; table: (degree + 1) BLOCK_SAMPLES
+    doubles."""
+    cdef Py_ssize_t k = job.k, i = 0, c, lane, v, cap = BLOCK_SAMPLES
     cdef Py_ssize_t first = job.first_column, last = job.last_column
     cdef int width = 3 * degree + 3, j, r
     cdef pf_vec u[PF_NV]
     cdef pf_vec power[PF_NV]
-    cdef pf_vec powers[(MOMENTS_SPECIALISED_MAX + 1) * PF_NV]
-    cdef pf_vec masks[PF_NV]
-    cdef pf_vec yv, weighted_y
-    cdef pf_vec *column
     cdef floating x_pad[PF_LANES]
     cdef double w_pad[PF_LANES]
     cdef double mask[PF_LANES]
+    cdef double padded[PF_LANES * (MOMENTS_SPECIALISED_MAX + 1)]
     cdef bint full
-    for v in range((2 * degree + 1 + (last - first) * (degree + 2)) * PF_NV):
+    for v in range((2 * degree + 1) * PF_NV):
         acc[v] = pf_splat(0.0)
     while i < rows:
         full = i + PF_LANES <= rows
-        for lane in range(PF_LANES):  # the tile: column c's PF_LANES values at c * PF_LANES
-            if i + lane < rows:
-                for c in range(first, last):
-                    tile[(c - first) * PF_LANES + lane] = y[(i + lane) * k + c]
-            else:
-                for c in range(first, last):
-                    tile[(c - first) * PF_LANES + lane] = 0
-            x_pad[lane] = x[i + lane] if i + lane < rows else 0
-            mask[lane] = 1.0 if i + lane < rows else 0.0
-            w_pad[lane] = job.weights[i + lane] if weighted and i + lane < rows else 0.0
+        if not full:
+            for lane in range(PF_LANES):
+                x_pad[lane] = x[i + lane] if i + lane < rows else 0
+                mask[lane] = 1.0 if i + lane < rows else 0.0
+                w_pad[lane] = job.weights[i + lane] if weighted and i + lane < rows else 0.0
         for j in range(PF_NV):
             u[j] = (load((x + i if full else <const floating *>x_pad) + j * PF_W)
                     - pf_splat(job.shift)) * pf_splat(job.factor)
@@ -1157,37 +1227,35 @@ cdef inline_void series_moments_shared(const floating *x, const floating *y, Py_
             elif full:
                 power[j] = pf_splat(1.0)
             else:
-                masks[j] = pf_load(mask + j * PF_W)
-                power[j] = masks[j]
+                power[j] = pf_load(mask + j * PF_W)
         for r in range(2 * degree + 1):  # S, as moments_step; the powers T needs, kept
             for j in range(PF_NV):
                 if r <= degree:
-                    powers[r * PF_NV + j] = power[j]
+                    if full:
+                        memcpy(table + r * cap + i + j * PF_W, &power[j], sizeof(pf_vec))
+                    else:  # (the padding lanes are not read)
+                        memcpy(padded + r * PF_LANES + j * PF_W, &power[j], sizeof(pf_vec))
                 if not (fused_last and r == 2 * degree and r > 0):
                     acc[r * PF_NV + j] = acc[r * PF_NV + j] + power[j]
                 if fused_last and r == 2 * degree - 1:
                     acc[(r + 1) * PF_NV + j] = pf_fma(power[j], u[j], acc[(r + 1) * PF_NV + j])
                 else:
                     power[j] = power[j] * u[j]
-        for c in range(first, last):
-            column = acc + (2 * degree + 1 + (c - first) * (degree + 2)) * PF_NV
-            for j in range(PF_NV):
-                yv = load(tile + (c - first) * PF_LANES + j * PF_W)
-                if not full and not weighted:
-                    yv = yv * masks[j]
-                weighted_y = powers[j] * yv if weighted else yv
-                column[(degree + 1) * PF_NV + j] = pf_fma(weighted_y, yv,
-                                                          column[(degree + 1) * PF_NV + j])
-                for r in range(degree + 1):
-                    column[r * PF_NV + j] = pf_fma(powers[r * PF_NV + j], yv,
-                                                   column[r * PF_NV + j])
+        if not full:
+            for r in range(degree + 1):
+                for lane in range(rows - i):
+                    table[r * cap + i + lane] = padded[r * PF_LANES + lane]
         i += PF_LANES
     for c in range(first, last):
-        column = acc + (2 * degree + 1 + (c - first) * (degree + 2)) * PF_NV
         for r in range(2 * degree + 1):
             sums[c * width + r] = pf_lane_sum(acc + r * PF_NV)
-        for r in range(degree + 2):
-            sums[c * width + 2 * degree + 1 + r] = pf_lane_sum(column + r * PF_NV)
+    c = first
+    while c + PF_W <= last:
+        series_column_sums(y, k, rows, c, degree, weighted, table, cap, PF_W, False, sums)
+        c += PF_W
+    if c < last:
+        series_column_sums(y, k, rows, c, degree, weighted, table, cap, <int>(last - c), True,
+                           sums)
 
 
 cdef void series_block_sums(const floating *x, const floating *y, Py_ssize_t rows,
@@ -1200,34 +1268,25 @@ cdef void series_block_sums(const floating *x, const floating *y, Py_ssize_t row
     cdef int degree = job.degree
     cdef pf_vec *vectors = <pf_vec *>scratch  # aligned by series_init
     cdef double *rest = scratch + series_vector_doubles(job)
-    if job.moments and job.weights2d == NULL and degree <= MOMENTS_SPECIALISED_MAX:
+    if series_shared(job):
         if degree == 0:
-            series_moments_shared(x, y, rows, job, 0, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 0, weighted, True, rest, vectors, sums)
         elif degree == 1:
-            series_moments_shared(x, y, rows, job, 1, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 1, weighted, True, rest, vectors, sums)
         elif degree == 2:
-            series_moments_shared(x, y, rows, job, 2, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 2, weighted, True, rest, vectors, sums)
         elif degree == 3:
-            series_moments_shared(x, y, rows, job, 3, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 3, weighted, True, rest, vectors, sums)
         elif degree == 4:
-            series_moments_shared(x, y, rows, job, 4, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 4, weighted, True, rest, vectors, sums)
         elif degree == 5:
-            series_moments_shared(x, y, rows, job, 5, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 5, weighted, True, rest, vectors, sums)
         elif degree == 6:
-            series_moments_shared(x, y, rows, job, 6, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 6, weighted, True, rest, vectors, sums)
         elif degree == 7:
-            series_moments_shared(x, y, rows, job, 7, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 7, weighted, True, rest, vectors, sums)
         else:
-            series_moments_shared(x, y, rows, job, 8, weighted, True, <floating *>rest, vectors,
-                                  sums)
+            series_moments_shared(x, y, rows, job, 8, weighted, True, rest, vectors, sums)
     elif job.moments:
         if degree > MOMENTS_SPECIALISED_MAX:
             series_moments_block(x, y, rows, job, degree, weighted, False, <floating *>rest,
@@ -1272,20 +1331,31 @@ cdef inline Py_ssize_t series_width(const Series *job) noexcept nogil:
     return job.k * (3 * job.degree + 3 if job.moments else job.degree + 2)
 
 
+cdef inline bint series_shared(const Series *job) noexcept nogil:
+    """The power sums by series_moments_shared (the same weights for every
+    column, degree <= MOMENTS_SPECIALISED_MAX), not series_moments_block."""
+    return job.moments and job.weights2d == NULL and job.degree <= MOMENTS_SPECIALISED_MAX
+
+
 cdef inline Py_ssize_t series_vector_doubles(const Series *job) noexcept nogil:
     """The doubles of a thread's vector scratch (a multiple of 8: keeps what
-    follows 64-byte aligned): the power sums' lane accumulators of every
-    column, or the generic degree's coefficients and sums."""
-    cdef Py_ssize_t vectors = (job.k * (3 * job.degree + 3) * PF_NV if job.moments
+    follows 64-byte aligned): the lane accumulators of S (series_moments_shared)
+    or of every column's power sums, or the generic degree's coefficients and
+    sums."""
+    cdef Py_ssize_t vectors = ((2 * job.degree + 1) * PF_NV if series_shared(job)
+                               else job.k * (3 * job.degree + 3) * PF_NV if job.moments
                                else 2 * (job.degree + 1))
     return (vectors * PF_W + 7) // 8 * 8
 
 
 cdef inline Py_ssize_t series_scratch(const Series *job) noexcept nogil:
     """The doubles of one thread's scratch: vectors, then the power table of a
-    block (epoch) or a column's gathered values and weights (power sums)."""
+    block (epoch), the powers of a block's samples (series_moments_shared) or a
+    column's gathered values and weights (power sums)."""
     return series_vector_doubles(job) + (
-        (job.k * PF_LANES + 2 * PF_LANES + 15) // 8 * 8 if job.moments else SERIES_TILE_DOUBLES)
+        (job.degree + 1) * BLOCK_SAMPLES if series_shared(job)
+        else (job.k * PF_LANES + 2 * PF_LANES + 15) // 8 * 8 if job.moments
+        else SERIES_TILE_DOUBLES)
 
 
 cdef int series_pass(const floating *x, const floating *y, const Series *job, Py_ssize_t n,
@@ -1437,10 +1507,147 @@ cdef Py_ssize_t series_epochs(const floating *x, const floating *y, Series *job,
     return completed
 
 
-cdef inline pf_vec power_sum(const double *stats, int j, Py_ssize_t columns, Py_ssize_t g,
-                             const bint shared) noexcept nogil:
-    """S_j of columns g.. (the same for every column when shared: one broadcast)."""
-    return pf_splat(stats[j * columns]) if shared else pf_load(stats + j * columns + g)
+cdef inline pf_vec power_sum(const double *group, int j, const bint shared,
+                             const pf_vec *sums) noexcept nogil:
+    """S_j of a group of columns: sums[j] when shared (every column's, in
+    registers), else loaded from the group's statistics."""
+    return sums[j] if shared else pf_load(group + j * PF_W)
+
+
+cdef inline int series_block_groups(int degree) noexcept nogil:
+    """Groups of columns series_train_gd runs side by side.  One group's epoch
+    is a chain of ~16 cycles at degree 3 (mul, fma, add, sub, mul, sub) but ~10
+    cycles of vector work: a few independent groups keep the units busy.  Their
+    coefficients stay in registers (32 with AVX-512, 16 otherwise); at higher
+    degrees one group has work enough to hide its own chain."""
+    if PF_W == 8:
+        return 4 if degree <= 3 else 2 if degree <= 5 else 1
+    return 2 if degree <= 3 else 1
+
+
+cdef inline_void series_group_epoch(const double *group, const int degree, const bint shared,
+                                    const pf_vec *sums, pf_vec two_lr, pf_vec *cv,
+                                    double *out, int count, pf_vec *loss, const bint checked,
+                                    pf_vec *bad) noexcept nogil:
+    """One epoch of a group of PF_W columns, each lane with moments_epoch's
+    arithmetic (G c in pairs, then the loss and the update: its bits): group,
+    its statistics (series_train_gd's layout); cv (degree + 1 vectors) updated
+    in place; the epoch's loss (of the coefficients before it) into out[0..count
+    - 1] (count of the group's columns are real) and loss[0].  bad[0] becomes
+    NaN in the lanes whose loss (and, checked, whose updated coefficients) are
+    not finite: a chain of its own, off the epoch's (x * 0 is 0 for finite x,
+    NaN else).  No library call: around one, every vector register would be
+    saved and restored."""
+    cdef pf_vec following[MOMENTS_SPECIALISED_MAX + 1]
+    cdef pf_vec gc, total = pf_load(group + (3 * degree + 2) * PF_W)
+    cdef double lanes[PF_W]
+    cdef int j, r
+    for j in range(degree + 1):
+        gc = power_sum(group, j, shared, sums) * cv[0]
+        if degree > 0:
+            gc = pf_fma(power_sum(group, j + 1, shared, sums), cv[1], gc)
+        for r in range(2, degree, 2):
+            gc = gc + pf_fma(power_sum(group, j + r + 1, shared, sums), cv[r + 1],
+                             power_sum(group, j + r, shared, sums) * cv[r])
+        if degree > 0 and degree % 2 == 0:
+            gc = pf_fma(power_sum(group, j + degree, shared, sums), cv[degree], gc)
+        # 2 T_j, exact, stored after the statistics by series_train_moments
+        total = pf_fma(cv[j], gc - pf_load(group + (3 * degree + 3 + j) * PF_W), total)
+        following[j] = cv[j] - two_lr * (gc - pf_load(group + (2 * degree + 1 + j) * PF_W))
+    for j in range(degree + 1):
+        cv[j] = following[j]
+        if checked:
+            bad[0] = pf_fma(following[j], pf_splat(0.0), bad[0])
+    bad[0] = pf_fma(total, pf_splat(0.0), bad[0])
+    loss[0] = total
+    if count == PF_W:
+        memcpy(out, &total, sizeof(pf_vec))
+    else:  # the last group of columns, partly padding
+        memcpy(lanes, &total, sizeof(pf_vec))
+        for j in range(count):
+            out[j] = lanes[j]
+
+
+cdef inline_void series_train_block(const double *stats, const int degree, const bint shared,
+                                    double *coef, Py_ssize_t columns, Py_ssize_t g, const int ng,
+                                    Py_ssize_t epochs, Py_ssize_t start, double *losses,
+                                    Py_ssize_t k, const double *previous_losses,
+                                    const Settings *s, const bint checked, int *diverged,
+                                    int *converged, Py_ssize_t *done) noexcept nogil:
+    """Groups g..g+ng-1 (ng a constant up to SERIES_BLOCK_MAX) through all the
+    epochs, their coefficients in registers from the first epoch to the last;
+    the arguments as series_train_gd's.  done: epochs if every loss and
+    coefficient stayed finite; else, checked, the first epoch that did not
+    (diverged[e] set; the groups stop there), unchecked, 0 (the epochs ran
+    through: a value that is not finite stays so until series_train looks)."""
+    cdef Py_ssize_t e, at, size = (4 * degree + 4) * PF_W  # a group's statistics
+    cdef pf_vec cv[SERIES_BLOCK_MAX * (MOMENTS_SPECIALISED_MAX + 1)]
+    cdef pf_vec sums[2 * MOMENTS_SPECIALISED_MAX + 1]
+    cdef pf_vec loss[SERIES_BLOCK_MAX]
+    cdef pf_vec check, bad
+    cdef pf_vec two_lr = pf_splat(2.0 * s.lr), zero = pf_splat(0.0)
+    cdef const double *group = stats + g * size
+    cdef double *out
+    cdef double lanes[PF_W]
+    cdef double nonfinite, before
+    cdef int b, j, r, met, width = degree + 1
+    cdef int count[SERIES_BLOCK_MAX]
+    if shared:
+        for r in range(2 * degree + 1):
+            sums[r] = pf_splat(stats[r * PF_W])  # every column's: one broadcast
+    for b in range(ng):
+        count[b] = <int>min(<Py_ssize_t>PF_W, k - (g + b) * PF_W)  # the real columns
+        for r in range(width):
+            cv[b * width + r] = pf_load(coef + r * columns + (g + b) * PF_W)
+    bad = zero
+    for e in range(epochs):
+        check = zero
+        out = losses + (start + e) * k + g * PF_W
+        # one call per group, each unrolled on its own (a loop over the groups
+        # would not be, and would keep the coefficients in memory); the
+        # processor overlaps the groups' chains
+        series_group_epoch(group, degree, shared, sums, two_lr, cv, out, count[0], loss,
+                           checked, &check if checked else &bad)
+        if ng > 1:
+            series_group_epoch(group + size, degree, shared, sums, two_lr, cv + width,
+                               out + PF_W, count[1], loss + 1, checked,
+                               &check if checked else &bad)
+        if ng > 2:
+            series_group_epoch(group + 2 * size, degree, shared, sums, two_lr, cv + 2 * width,
+                               out + 2 * PF_W, count[2], loss + 2, checked,
+                               &check if checked else &bad)
+        if ng > 3:
+            series_group_epoch(group + 3 * size, degree, shared, sums, two_lr, cv + 3 * width,
+                               out + 3 * PF_W, count[3], loss + 3, checked,
+                               &check if checked else &bad)
+        if checked:  # (the padding columns' values are 0: finite)
+            memcpy(lanes, &check, sizeof(pf_vec))
+            nonfinite = 0.0
+            for j in range(PF_W):
+                nonfinite += lanes[j]
+            if not nonfinite == 0.0:
+                diverged[e] = 1
+                done[0] = e
+                return
+            if s.tol > 0.0:
+                met = 0
+                for b in range(ng):
+                    at = (g + b) * PF_W
+                    memcpy(lanes, &loss[b], sizeof(pf_vec))
+                    for j in range(count[b]):
+                        before = (losses[(start + e - 1) * k + at + j] if start + e > 0
+                                  else previous_losses[at + j])
+                        met += converged_of(before, lanes[j], s.tol)
+                converged[e] += met
+    for b in range(ng):
+        for r in range(width):
+            memcpy(coef + r * columns + (g + b) * PF_W, &cv[b * width + r], sizeof(pf_vec))
+            bad = pf_fma(cv[b * width + r], zero, bad)
+    memcpy(lanes, &bad, sizeof(pf_vec))
+    nonfinite = 0.0
+    for j in range(PF_W):
+        nonfinite += lanes[j]
+    done[0] = epochs if checked or nonfinite == 0.0 else 0
 
 
 cdef inline_void series_train_gd(const double *stats, const int degree, const bint shared,
@@ -1448,128 +1655,117 @@ cdef inline_void series_train_gd(const double *stats, const int degree, const bi
                                  Py_ssize_t last_group, Py_ssize_t epochs, Py_ssize_t start,
                                  double *losses, Py_ssize_t k, const double *previous_losses,
                                  const Settings *s, const bint checked, int *diverged,
-                                 int *converged) noexcept nogil:
+                                 int *converged, bint *nonfinite) noexcept nogil:
     """moments_gd for the columns of groups [first_group, last_group) (a slab
     whose statistics and coefficients stay in L1), epochs start..start+epochs-1,
-    every group of the slab one epoch before the next epoch: stats (3 degree +
-    3, columns) and coef (degree + 1, columns, updated in place) by rows,
-    columns a multiple of PF_W with zeros beyond the k series; each lane with
-    moments_gd's arithmetic (its bits).  checked: stop at the slab's first epoch
-    whose loss or update is not finite for a real column and set diverged[e] (e
-    from 0; coef is then not meaningful: series_train runs the chunk again), and
-    add to converged[e] the real columns whose loss fell by at most tol;
-    unchecked, the epochs run through (series_train looks at the chunk's losses
-    and coefficients afterwards: a value that is not finite stays so)."""
-    cdef Py_ssize_t g, c, e, at
-    cdef pf_vec cv[MOMENTS_SPECIALISED_MAX + 1]
-    cdef pf_vec sums[2 * MOMENTS_SPECIALISED_MAX + 1]
-    cdef pf_vec loss, gc, bad, cross, updated
-    cdef pf_vec two_lr = pf_splat(2.0 * s.lr), zero = pf_splat(0.0)
-    cdef double lanes[PF_W]
-    cdef double nonfinite, before
-    cdef int j, r, count, met
-    for r in range(2 * degree + 1):
-        sums[r] = pf_splat(stats[r * columns])  # every column's, when shared
-    for e in range(epochs):
-        bad = zero
-        nonfinite = 0.0
-        met = 0
-        for g in range(first_group, last_group):
-            at = g * PF_W
-            for r in range(degree + 1):
-                cv[r] = pf_load(coef + r * columns + at)
-            if not shared:
-                for r in range(2 * degree + 1):
-                    sums[r] = pf_load(stats + r * columns + at)
-            loss = pf_load(stats + (3 * degree + 2) * columns + at)
-            for j in range(degree + 1):
-                gc = sums[j] * cv[0]
-                if degree > 0:
-                    gc = pf_fma(sums[j + 1], cv[1], gc)
-                for r in range(2, degree, 2):
-                    gc = gc + pf_fma(sums[j + r + 1], cv[r + 1], sums[j + r] * cv[r])
-                if degree > 0 and degree % 2 == 0:
-                    gc = pf_fma(sums[j + degree], cv[degree], gc)
-                cross = pf_load(stats + (2 * degree + 1 + j) * columns + at)
-                # 2 T_j, exact, stored after the statistics by series_train
-                loss = pf_fma(cv[j], gc - pf_load(stats + (3 * degree + 3 + j) * columns + at),
-                              loss)
-                updated = cv[j] - two_lr * (gc - cross)
-                if checked:
-                    bad = pf_fma(updated, zero, bad)  # NaN once a coefficient is not finite
-                memcpy(coef + j * columns + at, &updated, sizeof(pf_vec))
-            if checked:
-                bad = pf_fma(loss, zero, bad)  # the padding columns' losses are 0: finite
-            count = <int>min(<Py_ssize_t>PF_W, k - at)  # the real columns of the group
-            if count == PF_W:
-                memcpy(losses + (start + e) * k + at, &loss, sizeof(pf_vec))
+    a few groups at a time through every epoch (series_train_block): stats by
+    group of PF_W columns, each group's 3 degree + 3 statistics then its 2 T,
+    one vector each (4 degree + 4 vectors a group: one pointer reaches them
+    all); coef (degree + 1, columns, updated in place) by rows; columns a
+    multiple of PF_W, zeros beyond the k series.  Each lane with moments_gd's
+    arithmetic (its bits).  losses[(start + e) * k + column].
+    checked: groups stop at their first epoch whose loss or update is not
+    finite for a real column and set diverged[e] (e from 0; the groups after
+    them run only up to that epoch, since the chunk stops there: coef is then
+    not meaningful, series_train runs the chunk again), and add to converged[e]
+    the real columns whose loss fell by at most tol (complete for every epoch
+    before the first diverged one); unchecked, the epochs run through.
+    nonfinite: True if some loss or coefficient was not finite, else False."""
+    cdef Py_ssize_t g = first_group, done = 0
+    cdef int groups = series_block_groups(degree)  # a constant once degree is
+    # shared power sums in registers where they fit beside the coefficients,
+    # else loaded (each group's statistics hold them too: the same values)
+    cdef bint registers = shared and (PF_W == 8 or degree <= 4)
+    nonfinite[0] = False
+    while g < last_group:
+        # shared and checked made constants too: a flag tested inside the
+        # epoch keeps its values in memory
+        if checked:  # (group by group: the checked runs are the rare ones)
+            if registers:
+                series_train_block(stats, degree, True, coef, columns, g, 1, epochs, start,
+                                   losses, k, previous_losses, s, True, diverged, converged,
+                                   &done)
             else:
-                pf_store_partial(losses + (start + e) * k + at, loss, count)
-            if checked and s.tol > 0.0:
-                memcpy(lanes, &loss, sizeof(pf_vec))
-                for j in range(count):
-                    before = (losses[(start + e - 1) * k + at + j] if start + e > 0
-                              else previous_losses[at + j])
-                    met += converged_of(before, lanes[j], s.tol)
-        if checked:
-            memcpy(lanes, &bad, sizeof(pf_vec))
-            for j in range(PF_W):
-                nonfinite += lanes[j]
-            if not nonfinite == 0.0:
-                diverged[e] = 1
-                return
-            converged[e] += met
+                series_train_block(stats, degree, False, coef, columns, g, 1, epochs, start,
+                                   losses, k, previous_losses, s, True, diverged, converged,
+                                   &done)
+            g += 1
+        elif groups >= 4 and g + 4 <= last_group:
+            if registers:
+                series_train_block(stats, degree, True, coef, columns, g, 4, epochs, start,
+                                   losses, k, previous_losses, s, False, diverged, converged,
+                                   &done)
+            else:
+                series_train_block(stats, degree, False, coef, columns, g, 4, epochs, start,
+                                   losses, k, previous_losses, s, False, diverged, converged,
+                                   &done)
+            g += 4
+        elif groups >= 2 and g + 2 <= last_group:
+            if registers:
+                series_train_block(stats, degree, True, coef, columns, g, 2, epochs, start,
+                                   losses, k, previous_losses, s, False, diverged, converged,
+                                   &done)
+            else:
+                series_train_block(stats, degree, False, coef, columns, g, 2, epochs, start,
+                                   losses, k, previous_losses, s, False, diverged, converged,
+                                   &done)
+            g += 2
+        else:
+            if registers:
+                series_train_block(stats, degree, True, coef, columns, g, 1, epochs, start,
+                                   losses, k, previous_losses, s, False, diverged, converged,
+                                   &done)
+            else:
+                series_train_block(stats, degree, False, coef, columns, g, 1, epochs, start,
+                                   losses, k, previous_losses, s, False, diverged, converged,
+                                   &done)
+            g += 1
+        if done < epochs:
+            nonfinite[0] = True
+            if checked:
+                epochs = done
 
 
 cdef inline int converged_of(double previous, double loss, double tol) noexcept nogil:
     return 1 if converged(previous, loss, tol) else 0
 
 
-cdef void series_train_chunk(const double *stats, int degree, bint shared, double *coef,
-                             Py_ssize_t columns, Py_ssize_t first_group, Py_ssize_t last_group,
+cdef bint series_train_chunk(const double *stats, int degree, bint shared, double *coef,
+                             Py_ssize_t columns, Py_ssize_t first, Py_ssize_t last,
                              Py_ssize_t epochs, Py_ssize_t start, double *losses, Py_ssize_t k,
                              const double *previous_losses, const Settings *s, bint checked,
                              int *diverged, int *converged) noexcept nogil:
-    """series_train_gd with the degree a constant (degree <= MOMENTS_SPECIALISED_MAX)."""
+    """series_train_gd of groups [first, last) with the degree a constant (degree <=
+    MOMENTS_SPECIALISED_MAX): True if some loss or coefficient was not finite."""
+    cdef bint nonfinite = False
     if degree == 0:
-        series_train_gd(stats, 0, shared, coef, columns, first_group, last_group, epochs, start,
-                        losses, k, previous_losses, s, checked, diverged, converged)
+        series_train_gd(stats, 0, shared, coef, columns, first, last, epochs, start, losses,
+                        k, previous_losses, s, checked, diverged, converged, &nonfinite)
     elif degree == 1:
-        series_train_gd(stats, 1, shared, coef, columns, first_group, last_group, epochs, start,
-                        losses, k, previous_losses, s, checked, diverged, converged)
+        series_train_gd(stats, 1, shared, coef, columns, first, last, epochs, start, losses,
+                        k, previous_losses, s, checked, diverged, converged, &nonfinite)
     elif degree == 2:
-        series_train_gd(stats, 2, shared, coef, columns, first_group, last_group, epochs, start,
-                        losses, k, previous_losses, s, checked, diverged, converged)
+        series_train_gd(stats, 2, shared, coef, columns, first, last, epochs, start, losses,
+                        k, previous_losses, s, checked, diverged, converged, &nonfinite)
     elif degree == 3:
-        series_train_gd(stats, 3, shared, coef, columns, first_group, last_group, epochs, start,
-                        losses, k, previous_losses, s, checked, diverged, converged)
+        series_train_gd(stats, 3, shared, coef, columns, first, last, epochs, start, losses,
+                        k, previous_losses, s, checked, diverged, converged, &nonfinite)
     elif degree == 4:
-        series_train_gd(stats, 4, shared, coef, columns, first_group, last_group, epochs, start,
-                        losses, k, previous_losses, s, checked, diverged, converged)
+        series_train_gd(stats, 4, shared, coef, columns, first, last, epochs, start, losses,
+                        k, previous_losses, s, checked, diverged, converged, &nonfinite)
     elif degree == 5:
-        series_train_gd(stats, 5, shared, coef, columns, first_group, last_group, epochs, start,
-                        losses, k, previous_losses, s, checked, diverged, converged)
+        series_train_gd(stats, 5, shared, coef, columns, first, last, epochs, start, losses,
+                        k, previous_losses, s, checked, diverged, converged, &nonfinite)
     elif degree == 6:
-        series_train_gd(stats, 6, shared, coef, columns, first_group, last_group, epochs, start,
-                        losses, k, previous_losses, s, checked, diverged, converged)
+        series_train_gd(stats, 6, shared, coef, columns, first, last, epochs, start, losses,
+                        k, previous_losses, s, checked, diverged, converged, &nonfinite)
     elif degree == 7:
-        series_train_gd(stats, 7, shared, coef, columns, first_group, last_group, epochs, start,
-                        losses, k, previous_losses, s, checked, diverged, converged)
+        series_train_gd(stats, 7, shared, coef, columns, first, last, epochs, start, losses,
+                        k, previous_losses, s, checked, diverged, converged, &nonfinite)
     else:
-        series_train_gd(stats, 8, shared, coef, columns, first_group, last_group, epochs, start,
-                        losses, k, previous_losses, s, checked, diverged, converged)
-
-
-cdef bint all_finite(const double *a, Py_ssize_t n, const double *b,
-                     Py_ssize_t m) noexcept nogil:
-    """Every value of a[0..n-1] and b[0..m-1] finite (x - x is 0 exactly then)."""
-    cdef double total = 0.0
-    cdef Py_ssize_t i
-    for i in range(n):
-        total += a[i] - a[i]
-    for i in range(m):
-        total += b[i] - b[i]
-    return total == 0.0
+        series_train_gd(stats, 8, shared, coef, columns, first, last, epochs, start, losses,
+                        k, previous_losses, s, checked, diverged, converged, &nonfinite)
+    return nonfinite
 
 
 cdef Py_ssize_t series_train(const double *stats, int degree, bint shared, double *coef,
@@ -1583,13 +1779,19 @@ cdef Py_ssize_t series_train(const double *stats, int degree, bint shared, doubl
     it stopped the fit -- a column's loss or update not finite (DIVERGED, coef as
     before that epoch), or every column's loss falling by at most tol
     (CONVERGED, after its update).  Then every column is run again from the
-    chunk's snapshot up to that epoch, so all stop together.  flags: 2
-    SERIES_CHUNK ints."""
+    chunk's snapshot up to that epoch, so all stop together.  Without tol, only
+    a value that is not finite stops the fit: the chunks are then pieces of up
+    to SERIES_PIECE_VALUES column-epochs (one parallel region each, not one per
+    SERIES_CHUNK epochs: on a busy machine every region can wait on a thread
+    that is not running), and a piece that met one runs again from its
+    snapshot a chunk at a time.  flags: 2 SERIES_CHUNK ints (per slab, and
+    once more, with threads)."""
     cdef Py_ssize_t groups = columns // PF_W, start = 0, chunk, e, slab, completed = 0
-    cdef Py_ssize_t slabs, per_slab = SERIES_SLAB // PF_W, first, last
+    cdef Py_ssize_t slabs, per_slab = SERIES_SLAB // PF_W, first, last, careful_until = 0
+    cdef Py_ssize_t piece = max(<Py_ssize_t>1, SERIES_PIECE_VALUES // columns // SERIES_CHUNK)
     cdef int *diverged = flags
     cdef int *converged = flags + SERIES_CHUNK
-    cdef int threads, stop = OK
+    cdef int threads, stop = OK, nonfinite
     cdef bint checked
     cdef Poll poll
     slabs = (groups + per_slab - 1) // per_slab
@@ -1600,30 +1802,44 @@ cdef Py_ssize_t series_train(const double *stats, int degree, bint shared, doubl
     while start < epochs and stop == OK:
         if poll_now(&poll):
             break
-        chunk = min(<Py_ssize_t>SERIES_CHUNK, epochs - start)
+        checked = s.tol > 0.0  # tol needs every epoch's flags; divergence can wait
+        chunk = min(SERIES_CHUNK * (1 if checked or start < careful_until else piece),
+                    epochs - start)
         memcpy(snapshot, coef, <size_t>((degree + 1) * columns) * sizeof(double))
         for e in range(2 * SERIES_CHUNK * (slabs + 1 if threads > 1 else 1)):
             flags[e] = 0
-        checked = s.tol > 0.0  # tol needs every epoch's flags; divergence can wait
+        nonfinite = 0
         if threads == 1:
             for slab in range(slabs):
-                series_train_chunk(stats, degree, shared, coef, columns, slab * per_slab,
-                                   min((slab + 1) * per_slab, groups), chunk, start, losses, k,
-                                   previous_losses, s, checked, diverged, converged)
+                nonfinite += series_train_chunk(stats, degree, shared, coef, columns,
+                                                slab * per_slab,
+                                                min((slab + 1) * per_slab, groups), chunk,
+                                                start, losses, k, previous_losses, s, checked,
+                                                diverged, converged)
         else:
             for slab in prange(slabs, num_threads=threads, schedule="static"):
                 first = slab * per_slab
                 last = min(first + per_slab, groups)
-                series_train_chunk(stats, degree, shared, coef, columns, first, last, chunk,
-                                   start, losses, k, previous_losses, s, checked,
-                                   flags + (slab + 1) * 2 * SERIES_CHUNK,
-                                   flags + (slab + 1) * 2 * SERIES_CHUNK + SERIES_CHUNK)
-            for slab in range(slabs):  # every slab's flags into the chunk's, in order
+                nonfinite += series_train_chunk(stats, degree, shared, coef, columns, first,
+                                                last, chunk, start, losses, k, previous_losses,
+                                                s, checked,
+                                                flags + (slab + 1) * 2 * SERIES_CHUNK,
+                                                flags + (slab + 1) * 2 * SERIES_CHUNK
+                                                + SERIES_CHUNK)
+            for slab in range(slabs if checked else 0):  # each slab's flags, in order
                 for e in range(chunk):
                     diverged[e] |= flags[(slab + 1) * 2 * SERIES_CHUNK + e]
                     converged[e] += flags[(slab + 1) * 2 * SERIES_CHUNK + SERIES_CHUNK + e]
-        if not checked and not all_finite(losses + start * k, chunk * k, coef,
-                                          (degree + 1) * columns):
+        if not checked and nonfinite and chunk > SERIES_CHUNK:
+            # a piece that met a value not finite: again, a chunk at a time
+            memcpy(coef, snapshot, <size_t>((degree + 1) * columns) * sizeof(double))
+            careful_until = start + chunk
+            continue
+        if not checked and not nonfinite:  # (the flags were not written)
+            start += chunk
+            completed = start
+            continue
+        if not checked:
             # something went non-finite in the chunk: run it again with every
             # epoch checked, from the snapshot, to find the first such epoch
             memcpy(coef, snapshot, <size_t>((degree + 1) * columns) * sizeof(double))
@@ -2235,7 +2451,7 @@ def series_train_moments(const double[:, ::1] stats, double[:, ::1] coef,
     diverges and tol is not met (then all stop at that epoch: see series_train);
     the same for every thread count.  Returns (epochs completed, status)."""
     cdef Py_ssize_t k = stats.shape[0], width = stats.shape[1], columns, c, j, completed
-    cdef Py_ssize_t slabs
+    cdef Py_ssize_t slabs, at
     cdef int degree = <int>coef.shape[0] - 1, status = OK
     cdef Settings settings
     cdef bint shared
@@ -2249,7 +2465,8 @@ def series_train_moments(const double[:, ::1] stats, double[:, ::1] coef,
     settings.tol = tol
     settings.nthreads = threads
     settings.poll_signals = poll_signals
-    # stats and coefficients by rows, padded with zero columns to whole vectors
+    # stats by groups of PF_W columns (a group's rows one vector each, then 2 T's),
+    # coefficients by rows, padded with zero columns to whole vectors
     buffer = <double *>malloc(<size_t>(columns * (width + 3 * (degree + 1)) + 8)
                               * sizeof(double))
     flags = <int *>malloc(<size_t>(2 * SERIES_CHUNK * (slabs + 1)) * sizeof(int))
@@ -2262,14 +2479,14 @@ def series_train_moments(const double[:, ::1] stats, double[:, ::1] coef,
     cdef double *snapshot = current + columns * (degree + 1)
     try:
         shared = True  # the same power sums in every column: G broadcast, not loaded
-        for j in range(width):
-            for c in range(columns):
-                rows[j * columns + c] = stats[c, j] if c < k else 0.0
+        for c in range(columns):
+            at = (c // PF_W * (width + degree + 1)) * PF_W + c % PF_W  # row 0 of c
+            for j in range(width):
+                rows[at + j * PF_W] = stats[c, j] if c < k else 0.0
                 if j <= 2 * degree and c < k and stats[c, j] != stats[0, j]:
                     shared = False
-        for j in range(degree + 1):
-            for c in range(columns):
-                rows[(width + j) * columns + c] = 2.0 * rows[(2 * degree + 1 + j) * columns + c]
+            for j in range(degree + 1):
+                rows[at + (width + j) * PF_W] = 2.0 * rows[at + (2 * degree + 1 + j) * PF_W]
                 current[j * columns + c] = coef[j, c] if c < k else 0.0
         with nogil:
             completed = series_train(rows, degree, shared, current, snapshot, columns,

@@ -503,8 +503,9 @@ class ColumnRunner:
 
 
 # With threads=None, training on the statistics uses every core from this many
-# series on (a slab of 64 series is a thread's unit of work; the chunks of 64
-# epochs they run between two decisions cost ~4 us of synchronisation).
+# series on (a slab of 64 series is a thread's unit of work; with tol, the chunks
+# of 64 epochs they run between two decisions cost ~4 us of synchronisation each;
+# without, the epochs go in far fewer, longer pieces).
 SERIES_THREADS_MIN = 256
 
 

@@ -74,6 +74,41 @@ def test_gradient_descent_on_many_statistics_is_each_columns_own(isa, degree):
 
 
 @pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+@pytest.mark.parametrize("degree", [0, 2, 3, 5, 8])
+@pytest.mark.parametrize("shared", [True, False])
+def test_blocks_of_groups_of_many_statistics_are_each_columns_own(isa, degree, shared):
+    """Groups of columns trained side by side (blocks of 4, 2 and 1 groups),
+    over several slabs, a partial last group, power sums the same for every
+    column or not: every column's coefficients and losses are those of
+    train_moments on its own, on one thread or two."""
+    kernel = _kernels.module(isa)
+    rng = np.random.default_rng(8)
+    k, n, epochs = 150, 200, 130  # 2 chunks and a few epochs
+    stats = np.empty((k, 3 * degree + 3))
+    if shared:
+        x, y = _problem(rng, n, k, np.float64)
+        kernel.series_moments(x, y, None, None, degree, 0.0, 1.0, stats, 1, False)
+    else:  # each column its own x: its own power sums
+        for c in range(k):
+            x, y = _problem(rng, n, 1, np.float64)
+            kernel.series_moments(x, y, None, None, degree, 0.0, 1.0, stats[c : c + 1], 1, False)
+    start = 0.1 * rng.standard_normal((degree + 1, k))
+    lr = 0.1 / (n * (degree + 1))
+    unknown = np.full(k, np.nan)
+    for threads in (1, 2):
+        coef, losses = start.copy(), np.empty((epochs, k))
+        done, _ = kernel.series_train_moments(stats, coef, losses, lr, 0.0, unknown, False,
+                                              threads)  # fmt: skip
+        assert done == epochs
+        for c in range(k):
+            alone, alone_losses = start[:, c].copy(), np.empty(epochs)
+            kernel.train_moments(stats[c].copy(), alone, alone_losses, lr, 0.0, math.nan, False,
+                                 0, HYPER, np.zeros(2 * degree + 3))  # fmt: skip
+            assert alone.tobytes() == coef[:, c].tobytes(), (threads, c)
+            assert alone_losses.tobytes() == losses[:, c].tobytes(), (threads, c)
+
+
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("degree", [0, 3, 8, 11])
 @pytest.mark.parametrize("mode", ["none", "per sample", "per value"])
