@@ -2252,7 +2252,7 @@ def moments(const floating[::1] x, const floating[::1] y, const double[::1] weig
     with nogil:
         status = data_pass(&x[0], &y[0], &job, 1, x.shape[0], threads, poll_signals, &out[0],
                            range_out)
-        finite = all_finite(&out[0], out.shape[0], NULL, 0)
+        finite = first_nonfinite_of(&out[0], out.shape[0]) < 0
     check_status(status)
     return finite
 
