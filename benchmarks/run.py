@@ -122,15 +122,22 @@ def timed_side_by_side(cases: dict[str, Callable[[], object]], repeat: int) -> d
     """Median seconds per call of each case; every repeat runs all cases in turn.
 
     The first call of each case is a warm-up (imports, thread pools, page
-    faults) and also sizes its batch: calls per timing, so that one timing
-    lasts at least BATCH_SECONDS.
+    faults); then the calls that fit in BATCH_SECONDS make its batch, the
+    calls of one timing (as timeit's autorange).  Sized by the warm-up alone,
+    whose one-off costs were 10-30 times a call's for the many-series fit (a
+    first parallel region, fresh pages), that case's batch was 1 or 2 calls,
+    not ~20, and waking the other core after a single-threaded case weighed
+    ten times as much as intended.
     """
     times: dict[str, list[float]] = {name: [] for name in cases}
     batch: dict[str, int] = {}
     for name, call in cases.items():
-        start = time.perf_counter()
         call()
-        batch[name] = max(1, math.ceil(BATCH_SECONDS / (time.perf_counter() - start)))
+        calls, start = 0, time.perf_counter()
+        while calls == 0 or time.perf_counter() - start < BATCH_SECONDS:
+            call()
+            calls += 1
+        batch[name] = calls
     for _ in range(repeat):
         for name, call in cases.items():
             start = time.perf_counter()
