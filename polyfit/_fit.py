@@ -54,39 +54,26 @@ class Optimizer:
     """The optimiser of a fit as the kernel takes it: code, hyper-parameters, and
     the state (momentum buffer or moments, step count) kept between calls."""
 
+    hyper: np.ndarray | None
+    state: np.ndarray | None
+
     @classmethod
     def of(cls, settings: _validation.Settings) -> Optimizer:
-        """A fresh one, or for plain gradient descent (no state) a shared one."""
+        """A fresh one, or for plain gradient descent (no state, no
+        hyper-parameters: the kernel is given None for both) a shared one."""
         if settings.optimizer == "gd":
-            return _plain_descent(settings.hyper)
+            return _PLAIN_DESCENT
         return cls(settings)
 
     def __init__(self, settings: _validation.Settings) -> None:
         self.code = int(_kernels.OPTIMIZERS[settings.optimizer])
-        self.hyper = _hyper_array(settings.hyper)
-        # plain gradient descent keeps no state (the kernel is given none): a
-        # shared placeholder saves an allocation in every small fit
-        self.state = (
-            _NO_STATE
-            if settings.optimizer == "gd"
-            else np.zeros(_kernels.state_size(settings.degree))
-        )
+        self.hyper = self.state = None
+        if settings.optimizer != "gd":
+            self.hyper = np.array(settings.hyper, dtype=np.float64)
+            self.state = np.zeros(_kernels.state_size(settings.degree))
 
 
-_NO_STATE = np.zeros(1)
-
-
-@functools.lru_cache(maxsize=8)
-def _plain_descent(hyper: tuple[float, float, float, float, float]) -> Optimizer:
-    return Optimizer(_validation.Settings(0, 1.0, 0, 1, None, hyper=hyper))
-
-
-@functools.lru_cache(maxsize=8)
-def _hyper_array(hyper: tuple[float, ...]) -> np.ndarray:
-    """The hyper-parameters as the kernel reads them (read-only, shared)."""
-    array = np.array(hyper, dtype=np.float64)
-    array.setflags(write=False)
-    return array
+_PLAIN_DESCENT = Optimizer(_validation.Settings(0, 1.0, 0, 1, None))
 
 
 # Scaling (scale=True) with method="exact": the kernel computes u = (x - shift) *
@@ -454,10 +441,10 @@ def fit(
     tol: float | None = None,
     scale: bool = True,
     optimizer: str = "gd",
-    momentum: float = 0.9,
-    alpha: float = 0.99,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
+    momentum: float = _validation.MOMENTUM,
+    alpha: float = _validation.ALPHA,
+    betas: tuple[float, float] = _validation.BETAS,
+    eps: float = _validation.EPS,
     progress: bool = False,
 ) -> FitResult:
     r"""Fit y ~ c0 + c1 x + ... + cd x^d by full-batch gradient descent.

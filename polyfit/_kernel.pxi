@@ -2177,16 +2177,21 @@ cdef int check_status(int status) except -1:
 cdef Settings make_settings(double lr, double tol, double previous_loss, int threads,
                             bint poll_signals, int optimizer, const double[::1] hyper,
                             double[::1] state) noexcept:
-    """hyper = (momentum, alpha, beta1, beta2, eps); state: state_size(degree) doubles."""
+    """hyper = (momentum, alpha, beta1, beta2, eps); state: state_size(degree)
+    doubles.  The plain step reads neither: None may stand for both (two
+    buffers fewer to take in every small fit's call)."""
     cdef Settings settings
     settings.lr = lr
     settings.optimizer = optimizer
-    settings.momentum = hyper[0]
-    settings.alpha = hyper[1]
-    settings.beta1 = hyper[2]
-    settings.beta2 = hyper[3]
-    settings.eps = hyper[4]
-    settings.state = &state[0] if optimizer != GD else NULL
+    settings.momentum = settings.alpha = settings.beta1 = settings.beta2 = settings.eps = 0.0
+    settings.state = NULL
+    if optimizer != GD:
+        settings.momentum = hyper[0]
+        settings.alpha = hyper[1]
+        settings.beta1 = hyper[2]
+        settings.beta2 = hyper[3]
+        settings.eps = hyper[4]
+        settings.state = &state[0]
     settings.tol = tol
     settings.previous_loss = previous_loss
     settings.nthreads = threads

@@ -35,8 +35,8 @@ def run_epochs(
     threads: int,
     poll_signals: bool,
     optimizer: int,
-    hyper: NDArray[np.float64],
-    state: NDArray[np.float64],
+    hyper: NDArray[np.float64] | None,
+    state: NDArray[np.float64] | None,
 ) -> tuple[int, int]: ...
 @overload
 def run_epochs(
@@ -53,8 +53,8 @@ def run_epochs(
     threads: int,
     poll_signals: bool,
     optimizer: int,
-    hyper: NDArray[np.float64],
-    state: NDArray[np.float64],
+    hyper: NDArray[np.float64] | None,
+    state: NDArray[np.float64] | None,
 ) -> tuple[int, int]: ...
 @overload
 def sums(
@@ -115,8 +115,8 @@ def train_moments(
     previous_loss: float,
     poll_signals: bool,
     optimizer: int,
-    hyper: NDArray[np.float64],
-    state: NDArray[np.float64],
+    hyper: NDArray[np.float64] | None,
+    state: NDArray[np.float64] | None,
 ) -> tuple[int, int]: ...
 def moments_loss(stats: NDArray[np.float64], coef: NDArray[np.float64]) -> float: ...
 def first_nonfinite(a: NDArray[np.float64] | NDArray[np.float32]) -> int: ...

@@ -39,11 +39,19 @@ class Settings(NamedTuple):
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 
 
+# torch.optim's defaults, which the public functions take as their own
+# defaults: these very objects are known to be valid.
+MOMENTUM, ALPHA, BETAS, EPS = 0.9, 0.99, (0.9, 0.999), 1e-8
+_DEFAULT_HYPER = (MOMENTUM, ALPHA, BETAS[0], BETAS[1], EPS)
+
+
 def optimizer_settings(
     optimizer: object, momentum: object, alpha: object, betas: object, eps: object
 ) -> tuple[str, tuple[float, float, float, float, float]]:
     """The optimiser's name and (momentum, alpha, beta1, beta2, eps), checked."""
     name = as_choice(optimizer, "optimizer", OPTIMIZERS)
+    if momentum is MOMENTUM and alpha is ALPHA and betas is BETAS and eps is EPS:
+        return name, _DEFAULT_HYPER  # the defaults, unchanged: nothing to check
     momentum_value = as_fraction(momentum, "momentum", upper_open=False)
     alpha_value = as_fraction(alpha, "alpha", upper_open=False)
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -100,10 +108,10 @@ def settings(
     tol: object = None,
     allow_auto_lr: bool = False,
     optimizer: object = "gd",
-    momentum: object = 0.9,
-    alpha: object = 0.99,
-    betas: object = (0.9, 0.999),
-    eps: object = 1e-8,
+    momentum: object = MOMENTUM,
+    alpha: object = ALPHA,
+    betas: object = BETAS,
+    eps: object = EPS,
     progress: object = False,
 ) -> Settings:
     if callback is not None and not callable(callback):
