@@ -107,14 +107,6 @@ REMAP_SAMPLES = 1 << 14
 # 5.6 ms), about what its own pass costs.
 RANGE_IN_PASS = 1 << 16
 
-# A scaled exact fit with a given lr takes its power sums in the final pass (as
-# an unscaled one does), not in a pass of their own before training; the
-# optimum's loss then comes from them where they give it to this relative
-# accuracy (their absolute accuracy, Optimum.slack, is a few eps * sum y^2:
-# ordinary noisy data), else from the data in one more pass, as the default
-# fit (lr="auto") always takes it, in its final pass.
-EXACT_LOSS_SLACK = 1e-9
-
 # With progress=True, one kernel call does about this many sample x coefficient
 # products (~20-50 ms), so the bar moves; a fit done within the first call
 # shows no bar at all, which keeps short fits at full speed.
@@ -767,7 +759,7 @@ def fit(
 
     stats: np.ndarray | None = None
     diagnosis: Diagnosis | None = None
-    if method == "moments" or settings.lr == "auto":
+    if scale or method == "moments" or settings.lr == "auto":
         # unscaled, the same call reads x's range, which the checks may want
         found = np.empty(2) if x_range is None and x.shape[0] <= RANGE_IN_PASS else None
         stats = statistics(x, y, weights, degree, window, nthreads, poll, found)
@@ -850,14 +842,6 @@ def fit(
             x_range = (float(found[0]), float(found[1]))
         if stats_out is not None:
             diagnosis = diagnose(raw_statistics(stats_out))
-            best = diagnosis.best
-            if scale and best.slack > EXACT_LOSS_SLACK * best.loss:
-                # close to an exact fit, the statistics give optimal_loss to less
-                # than 1e-9: the optimum's loss from the data, in one more pass
-                best_out = np.empty(degree + 2)
-                _kernels.sums(
-                    data_x, data_y, weights, best.coef, shift, factor, best_out, nthreads, poll
-                )
         if best_out is not None and diagnosis is not None and math.isfinite(best_out[0]):
             diagnosis.best = dataclasses.replace(diagnosis.best, loss=float(best_out[0]))
     if not math.isfinite(loss):
