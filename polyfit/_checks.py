@@ -296,21 +296,24 @@ def check_convergence(
     # Losses are known to best.slack; and gradient descent is not asked to remove
     # more than all but ~1e-13 of the start's excess (where the optimum is 0, as
     # for y = 0, "within 1 %" would otherwise mean exactly 0).
+    # The epochs needed to get within TARGET * best.loss + floor / 2, floor =
+    # slack + floor_scale * the start's excess: one compiled call, unless the
+    # step is another G's (largest), whose rates decay() sets.
     floor_scale = _stats.SLACK * (diagnosis.degree + 1) * _stats.EPS
     needed: int | None
-    if largest is None:  # one compiled call (the same arithmetic as below)
+    if largest is None:
         initial, needed = _stats.descent(
             model, start, TARGET * best.loss, best.slack, floor_scale, MAX_EPOCHS
         )
-        floor = best.slack + floor_scale * initial
-        if excess <= TOLERANCE * best.loss + floor:
-            return
     else:
         approach = _stats.decay(model, start, largest)
-        floor = best.slack + floor_scale * approach.initial
-        if excess <= TOLERANCE * best.loss + floor:
-            return
-        needed = approach.epochs_needed(TARGET * best.loss + 0.5 * floor, MAX_EPOCHS)
+        initial = approach.initial
+        needed = approach.epochs_needed(
+            TARGET * best.loss + 0.5 * (best.slack + floor_scale * initial), MAX_EPOCHS
+        )
+    floor = best.slack + floor_scale * initial
+    if excess <= TOLERANCE * best.loss + floor:
+        return
     if best.loss <= best.slack:  # zero, to the accuracy of the statistics
         above = "above the least-squares optimum, which fits the data exactly"
     elif excess < best.loss:
