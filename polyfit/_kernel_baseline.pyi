@@ -12,6 +12,7 @@ BLOCK: int
 LANES: int
 SPECIALISED_MAX: int
 SMALL: int
+FINAL_FUSED_MAX: int
 ISA: str
 OPTIMIZERS: dict[str, int]
 
@@ -131,16 +132,12 @@ def final_pass(
     shift: float,
     factor: float,
     coef: NDArray[np.float64],
-    out: NDArray[np.float64],
     other_coef: NDArray[np.float64] | None,
-    other_out: NDArray[np.float64] | None,
-    moments_shift: float,
-    moments_factor: float,
     moments_out: NDArray[np.float64] | None,
     threads: int,
     poll_signals: bool,
     x_range: NDArray[np.float64] | None = None,
-) -> None: ...
+) -> tuple[float, float]: ...
 @overload
 def final_pass(
     x: NDArray[np.float32],
@@ -149,16 +146,12 @@ def final_pass(
     shift: float,
     factor: float,
     coef: NDArray[np.float64],
-    out: NDArray[np.float64],
     other_coef: NDArray[np.float64] | None,
-    other_out: NDArray[np.float64] | None,
-    moments_shift: float,
-    moments_factor: float,
     moments_out: NDArray[np.float64] | None,
     threads: int,
     poll_signals: bool,
     x_range: NDArray[np.float64] | None = None,
-) -> None: ...
+) -> tuple[float, float]: ...
 def x_range(x: NDArray[np.float64] | NDArray[np.float32]) -> tuple[float, float]: ...
 def eigh(
     stats: NDArray[np.float64],

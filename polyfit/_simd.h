@@ -96,7 +96,6 @@ static PF_FORCE_INLINE pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c) { return a * 
 #ifndef PF_GROUPS
 #define PF_GROUPS(degree) 4
 #endif
-static PF_FORCE_INLINE int pf_groups(int degree) { return PF_GROUPS(degree); }
 
 static PF_FORCE_INLINE pf_vec pf_splat(double value) /* one broadcast instruction */
 {
@@ -115,19 +114,21 @@ static PF_FORCE_INLINE pf_vec pf_splat(double value) /* one broadcast instructio
 
 /* count <= PF_W doubles (floats, widened) at p, zeros after: a partial group of columns. */
 static PF_FORCE_INLINE pf_vec pf_load_partial(const double *p, int count)
-{
-    double lanes[PF_W] = {0};
-    return memcpy(lanes, p, (size_t)count * sizeof(double)), pf_load(lanes);
-}
+{ double lanes[PF_W] = {0}; return memcpy(lanes, p, (size_t)count * sizeof *p), pf_load(lanes); }
 static PF_FORCE_INLINE pf_vec pf_load_partial_f32(const float *p, int count)
-{
-    float lanes[PF_W] = {0};
-    return memcpy(lanes, p, (size_t)count * sizeof(float)), pf_load_f32(lanes);
-}
+{ float lanes[PF_W] = {0}; return memcpy(lanes, p, (size_t)count * sizeof *p), pf_load_f32(lanes); }
 static PF_FORCE_INLINE void pf_store_partial(double *p, pf_vec v, int count)
-{
-    memcpy(p, &v, (size_t)count * sizeof(double));
-}
+{ memcpy(p, &v, (size_t)count * sizeof *p); }
+
+#if PF_W > 1 /* lane-wise min and max, exact (NaN lanes: either); a < b masks GNU vectors' lanes */
+typedef long long pf_mask __attribute__((vector_size(sizeof(pf_vec))));
+#define PF_PICK(m, a, b) ((pf_vec)(((pf_mask)(m) & (pf_mask)(a)) | (~(pf_mask)(m) & (pf_mask)(b))))
+static PF_FORCE_INLINE pf_vec pf_min(pf_vec a, pf_vec b) { return PF_PICK(a < b, a, b); }
+static PF_FORCE_INLINE pf_vec pf_max(pf_vec a, pf_vec b) { return PF_PICK(a > b, a, b); }
+#else
+static PF_FORCE_INLINE pf_vec pf_min(pf_vec a, pf_vec b) { return a < b ? a : b; }
+static PF_FORCE_INLINE pf_vec pf_max(pf_vec a, pf_vec b) { return a > b ? a : b; }
+#endif
 /* a * b + c of doubles, fused where the instruction set has FMA (as pf_fma) */
 #if defined(POLYFIT_AVX2) || defined(POLYFIT_AVX512)
 #define pf_fma1(a, b, c) __builtin_fma((a), (b), (c))

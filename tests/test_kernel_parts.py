@@ -28,8 +28,10 @@ def test_x_range_is_numpys_min_and_max_and_finds_nan_and_inf(isa, n, dtype):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_passes_read_x_range_as_x_range_does(isa, n, threads):
     """The moments pass and the final pass give x's range from the blocks they
-    read (any thread count), as x_range does, NaN for a NaN or infinity in any
-    block; the sums are those of a pass that does not read it."""
+    read (any thread count), as x_range does; the sums are those of a pass that
+    does not read it.  The moments pass says NaN for a NaN or infinity in any
+    block; the final pass's range is then not to be trusted, and its power
+    sums say so (they are not finite)."""
     kernel = _kernels.module(isa)
     rng = np.random.default_rng(n)
     x = rng.uniform(-3.0, 5.0, n)
@@ -40,9 +42,8 @@ def test_passes_read_x_range_as_x_range_does(isa, n, threads):
     kernel.moments(x, y, None, 3, 0.5, 0.25, with_range, threads, False, found)
     assert with_range.tobytes() == plain.tobytes()
     assert tuple(found) == kernel.x_range(x)
-    final, stats, found = np.empty(5), np.empty(12), np.empty(2)
-    kernel.final_pass(x, y, None, 0.0, 1.0, coef, final, None, None, 0.5, 0.25, stats,
-                      threads, False, found)  # fmt: skip
+    stats, found = np.empty(12), np.empty(2)
+    kernel.final_pass(x, y, None, 0.5, 0.25, coef, None, stats, threads, False, found)
     assert stats.tobytes() == plain.tobytes()
     assert tuple(found) == kernel.x_range(x)
     for bad in (math.nan, -math.inf):
@@ -50,32 +51,52 @@ def test_passes_read_x_range_as_x_range_does(isa, n, threads):
         spoiled[n - 1] = bad  # the last block
         kernel.moments(spoiled, y, None, 3, 0.0, 1.0, np.empty(12), threads, False, found)
         assert all(math.isnan(v) for v in found)
+        kernel.final_pass(spoiled, y, None, 0.0, 1.0, coef, None, stats, threads, False, found)
+        assert not np.isfinite(stats).all()
 
 
 @pytest.mark.parametrize("isa", RUNNABLE_ISAS)
-@pytest.mark.parametrize("degree", [0, 3, 9, 13, 20])
-def test_final_pass_is_the_separate_passes_bit_for_bit(isa, degree):
+@pytest.mark.parametrize("degree", [0, 3, 8, 9, 13, 20])
+@pytest.mark.parametrize("n", [5, 70_001])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(("shift", "factor"), [(0.0, 1.0), (0.5, 0.25)])
+def test_final_pass_is_the_separate_passes_bit_for_bit(
+    isa, degree, n, dtype, weighted, shift, factor
+):
+    """Each part of the final pass has the bits of the pass that computes it
+    alone -- the loss of sums(), the power sums of moments() -- whether one job
+    reads each sample for the loss, the power sums and the range (degrees up to
+    FINAL_FUSED_MAX) or a job each does."""
     kernel = _kernels.module(isa)
     rng = np.random.default_rng(degree)
-    x = rng.uniform(-3.0, 5.0, 70_001)
+    x = rng.uniform(-3.0, 5.0, n).astype(dtype)
     y = np.cos(x)
+    weights = rng.uniform(0.5, 2.0, n) if weighted else None
     coef, other = rng.standard_normal((2, degree + 1))
     sums, other_sums, power_sums = (
         np.empty(degree + 2),
         np.empty(degree + 2),
         np.empty(3 * degree + 3),
     )
-    kernel.sums(x, y, None, coef, 0.5, 0.25, sums, 2, False)
-    kernel.sums(x, y, None, other, 0.5, 0.25, other_sums, 2, False)
-    kernel.moments(x, y, None, degree, 0.1, 0.2, power_sums, 2, False)
-    together = [np.empty(degree + 2), np.empty(degree + 2), np.empty(3 * degree + 3)]
-    kernel.final_pass(x, y, None, 0.5, 0.25, coef, together[0], other, together[1], 0.1, 0.2,
-                      together[2], 2, False)  # fmt: skip
-    for alone, joint in zip((sums, other_sums, power_sums), together, strict=True):
-        assert alone.tobytes() == joint.tobytes()
-    only = np.empty(degree + 2)
-    kernel.final_pass(x, y, None, 0.5, 0.25, coef, only, None, None, 0.0, 1.0, None, 1, False)
-    assert only.tobytes() == sums.tobytes()
+    kernel.sums(x, y, weights, coef, shift, factor, sums, 2, False)
+    kernel.sums(x, y, weights, other, shift, factor, other_sums, 2, False)
+    kernel.moments(x, y, weights, degree, shift, factor, power_sums, 2, False)
+    for threads in (1, 2):
+        together, found = np.empty(3 * degree + 3), np.empty(2)
+        loss, other_loss = kernel.final_pass(
+            x, y, weights, shift, factor, coef, other, together, threads, False, found
+        )
+        assert (loss, other_loss) == (sums[0], other_sums[0])
+        assert together.tobytes() == power_sums.tobytes()
+        assert tuple(found) == kernel.x_range(x)
+        loss, missing = kernel.final_pass(
+            x, y, weights, shift, factor, coef, None, together, threads, False
+        )
+        assert loss == sums[0] and math.isnan(missing)
+        assert together.tobytes() == power_sums.tobytes()
+        alone, _ = kernel.final_pass(x, y, weights, shift, factor, coef, None, None, threads, False)
+        assert alone == sums[0]
 
 
 def _hankel_stats(rng, degree):
