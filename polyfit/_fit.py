@@ -105,7 +105,7 @@ REMAP_SAMPLES = 1 << 14
 # a message needs it, in a pass of its own: reading it from the blocks of a
 # pass costs about 0.2 ns a sample (10^7 float64 samples, one thread: 3.8 ->
 # 5.6 ms), about what its own pass costs.  Except in the final pass up to
-# degree _kernels.FINAL_FUSED_MAX, where it is free at any size: one job loads
+# degree _kernels.FUSED_MAX, where it is free at any size: one job loads
 # each sample once for the loss, the power sums and the range (10^7 samples:
 # 3.9 ms, against 3.8 for the loss alone).
 RANGE_IN_PASS = 1 << 16
@@ -676,11 +676,12 @@ def fit(
 
     # The power sums in the training variable (x, or x scaled onto [-1, 1]) give
     # lr="auto", method="moments" and the optimum: one compiled pass, before
-    # training where training needs them, else in the pass that computes the
-    # final loss.  Raw x whose G is ill-conditioned takes its optimum from a
-    # second pass in the scaled variable instead, as remedies do (computed only
-    # when a message needs them).  The range of x is read for scale=True (which
-    # finds NaN and inf in x), else only when a message or a check needs it.
+    # training where training needs them, else with the first epoch (scaled x:
+    # the final pass then measures the optimum's loss on the data) or the final
+    # loss.  Raw x whose G is ill-conditioned takes its optimum from a second
+    # pass in the scaled variable instead, as remedies do (computed only when a
+    # message needs them).  The range of x is read for scale=True (which finds
+    # NaN and inf in x), else only when a message or a check needs it.
     # Weights of 0 drop their samples: from the range too, which is then read here.
     window = Window.identity()
     x_range: tuple[float, float] | None = None
@@ -762,7 +763,18 @@ def fit(
 
     stats: np.ndarray | None = None
     diagnosis: Diagnosis | None = None
-    if scale or method == "moments" or settings.lr == "auto":
+    # scale=True with a given lr: the first epoch's pass takes the power sums too
+    # (one job reads each sample for both), which saves a pass before training
+    first_stats = (
+        np.empty(_stats.width(degree))
+        if scale
+        and method == "exact"
+        and settings.lr != "auto"
+        and settings.epochs > 0
+        and degree <= _kernels.FUSED_MAX
+        else None
+    )
+    if first_stats is None and (scale or method == "moments" or settings.lr == "auto"):
         # unscaled, the same call reads x's range, which the checks may want
         found = np.empty(2) if x_range is None and x.shape[0] <= RANGE_IN_PASS else None
         stats = statistics(x, y, weights, degree, window, nthreads, poll, found)
@@ -785,8 +797,11 @@ def fit(
         if window.scaling and x.shape[0] <= SCALE_COPY_SAMPLES:  # float32 y widened (exactly) too
             data_x, data_y, shift, factor = window.map(x), y.astype(np.float64), 0.0, 1.0
         rule = Optimizer.of(settings)
+        pending = first_stats  # for the first call's first epoch
 
         def run(coef: np.ndarray, losses: np.ndarray, previous: float) -> tuple[int, int]:
+            nonlocal pending
+            stats_out, pending = pending, None
             return _kernels.run_epochs(
                 data_x,
                 data_y,
@@ -803,11 +818,14 @@ def fit(
                 rule.code,
                 rule.hyper,
                 rule.state,
+                stats_out,
             )
 
         losses, epochs_run, converged = train(
             run, coef, settings, lr, diverged, epoch_work=x.shape[0] * (degree + 2)
         )
+        if first_stats is not None:  # taken by the first epoch (epochs > 0)
+            diagnosis = diagnose(raw_statistics(first_stats))
         # One pass for the final loss and, where the fit needs them, the power sums
         # (no statistics yet) or the optimum's own loss on the data (scaled x: the
         # optimum lives in the training variable) -- exact, where the statistics
@@ -820,7 +838,7 @@ def fit(
             np.empty(2)
             if stats_out is not None
             and x_range is None
-            and (degree <= _kernels.FINAL_FUSED_MAX or x.shape[0] <= RANGE_IN_PASS)
+            and (degree <= _kernels.FUSED_MAX or x.shape[0] <= RANGE_IN_PASS)
             else None
         )
         loss, best_loss = _kernels.final_pass(

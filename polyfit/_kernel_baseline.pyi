@@ -12,7 +12,7 @@ BLOCK: int
 LANES: int
 SPECIALISED_MAX: int
 SMALL: int
-FINAL_FUSED_MAX: int
+FUSED_MAX: int
 ISA: str
 OPTIMIZERS: dict[str, int]
 
@@ -38,6 +38,7 @@ def run_epochs(
     optimizer: int,
     hyper: NDArray[np.float64] | None,
     state: NDArray[np.float64] | None,
+    moments_out: NDArray[np.float64] | None = None,
 ) -> tuple[int, int]: ...
 @overload
 def run_epochs(
@@ -56,6 +57,7 @@ def run_epochs(
     optimizer: int,
     hyper: NDArray[np.float64] | None,
     state: NDArray[np.float64] | None,
+    moments_out: NDArray[np.float64] | None = None,
 ) -> tuple[int, int]: ...
 @overload
 def sums(

@@ -72,7 +72,7 @@ if TYPE_CHECKING:  # every module has the baseline's interface (see _kernel_base
         BLOCK as BLOCK,
     )
     from ._kernel_baseline import (
-        FINAL_FUSED_MAX as FINAL_FUSED_MAX,
+        FUSED_MAX as FUSED_MAX,
     )
     from ._kernel_baseline import (
         LANES as LANES,
@@ -168,7 +168,7 @@ else:
     _active = module(ISA)
     for _name in [
         "BLOCK",
-        "FINAL_FUSED_MAX",
+        "FUSED_MAX",
         "LANES",
         "OPTIMIZERS",
         "SMALL",

@@ -396,3 +396,41 @@ def test_remedy_on_mapped_statistics_is_the_remedy_of_a_pass(monkeypatch, method
             messages[samples] = (str(found[0]), found[0].remedy)
         assert messages[0] == messages[10**9]
     assert mapped == [3, 5]  # the third case's map would lose digits: a pass instead
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [3000, 300_000])  # data copied scaled; scaled in the kernel
+def test_statistics_with_the_first_epoch_are_those_before_training(monkeypatch, dtype, n):
+    """scale=True with a given lr reads the power sums in the first epoch's pass
+    (one job reads each sample for both): every field of the result and every
+    warning are those of a fit that reads them in a pass before training."""
+    from polyfit import _kernels
+
+    rng = np.random.default_rng(n)
+    x = rng.uniform(0.0, 1000.0, n).astype(dtype)
+    y = (np.exp(x / 400.0) + 0.1 * rng.standard_normal(n)).astype(dtype)
+    weights = rng.uniform(0.5, 2.0, n)
+    cases = [
+        {"degree": 3, "lr": 1e-5, "epochs": 40},
+        {"degree": 8, "lr": 1e-6, "epochs": 5, "sample_weight": weights},
+        {"degree": 2, "lr": 1e-5, "epochs": 30, "callback": lambda *a: None, "log_every": 7},
+    ]
+    run_epochs, took = _kernels.run_epochs, []
+    monkeypatch.setattr(
+        _kernels, "run_epochs", lambda *a: took.append(a[-1] is not None) or run_epochs(*a)
+    )
+    for options in cases:
+        seen = []
+        for fused in (_kernels.FUSED_MAX, -1):  # -1: no degree fuses, a pass before
+            monkeypatch.setattr(_kernels, "FUSED_MAX", fused)
+            took.clear()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = polyfit.fit(x, y, scale=True, seed=1, **options)
+            seen.append((result, [str(w.message) for w in caught]))
+            assert took[0] == (fused >= 0) and not any(took[1:])  # the first call's first epoch
+        (fused_fit, fused_said), (plain_fit, plain_said) = seen
+        assert fused_said == plain_said and fused_said  # it warns: far from the optimum
+        for name in ("coef", "losses", "loss", "optimal_loss", "scaled_coef", "lr", "epochs_run"):
+            expected = np.asarray(getattr(plain_fit, name))
+            assert np.asarray(getattr(fused_fit, name)).tobytes() == expected.tobytes(), name

@@ -65,9 +65,9 @@ def test_final_pass_is_the_separate_passes_bit_for_bit(
     isa, degree, n, dtype, weighted, shift, factor
 ):
     """Each part of the final pass has the bits of the pass that computes it
-    alone -- the loss of sums(), the power sums of moments() -- whether one job
-    reads each sample for the loss, the power sums and the range (degrees up to
-    FINAL_FUSED_MAX) or a job each does."""
+    alone -- the losses of sums(), the power sums of moments() -- whether one
+    job reads each sample for all of them (degrees up to FUSED_MAX, with the
+    other coefficients or the power sums) or a job each does."""
     kernel = _kernels.module(isa)
     rng = np.random.default_rng(degree)
     x = rng.uniform(-3.0, 5.0, n).astype(dtype)
@@ -83,20 +83,20 @@ def test_final_pass_is_the_separate_passes_bit_for_bit(
     kernel.sums(x, y, weights, other, shift, factor, other_sums, 2, False)
     kernel.moments(x, y, weights, degree, shift, factor, power_sums, 2, False)
     for threads in (1, 2):
-        together, found = np.empty(3 * degree + 3), np.empty(2)
-        loss, other_loss = kernel.final_pass(
-            x, y, weights, shift, factor, coef, other, together, threads, False, found
-        )
-        assert (loss, other_loss) == (sums[0], other_sums[0])
-        assert together.tobytes() == power_sums.tobytes()
-        assert tuple(found) == kernel.x_range(x)
-        loss, missing = kernel.final_pass(
-            x, y, weights, shift, factor, coef, None, together, threads, False
-        )
-        assert loss == sums[0] and math.isnan(missing)
-        assert together.tobytes() == power_sums.tobytes()
-        alone, _ = kernel.final_pass(x, y, weights, shift, factor, coef, None, None, threads, False)
-        assert alone == sums[0]
+        for wanted in (None, other):
+            for together in (None, np.empty(3 * degree + 3)):
+                found = np.empty(2)
+                losses = kernel.final_pass(
+                    x, y, weights, shift, factor, coef, wanted, together, threads, False, found
+                )
+                assert losses[0] == sums[0]
+                if wanted is None:
+                    assert math.isnan(losses[1])
+                else:
+                    assert losses[1] == other_sums[0]
+                if together is not None:
+                    assert together.tobytes() == power_sums.tobytes()
+                assert tuple(found) == kernel.x_range(x)
 
 
 def _hankel_stats(rng, degree):
@@ -249,3 +249,33 @@ def test_descent_is_decay_then_epochs_needed(isa):
         )  # fmt: skip
         assert found == (initial, expected)
         assert expected > 0
+
+
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+@pytest.mark.parametrize("degree", [0, 3, 8])
+@pytest.mark.parametrize("n", [5, 70_001])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_first_epoch_takes_the_power_sums_without_changing_a_bit(isa, degree, n, dtype, weighted):
+    """run_epochs(..., moments_out) reads the power sums in the first epoch's pass:
+    those of moments(), and the epochs of a call without them, bit for bit."""
+    kernel = _kernels.module(isa)
+    rng = np.random.default_rng(degree + n)
+    x = rng.uniform(-3.0, 5.0, n).astype(dtype)
+    y = np.cos(x)
+    weights = rng.uniform(0.5, 2.0, n) if weighted else None
+    start = 0.01 * rng.standard_normal(degree + 1)
+    expected = np.empty(3 * degree + 3)
+    kernel.moments(x, y, weights, degree, 1.0, 0.25, expected, 2, False)
+    runs = []
+    for moments_out in (None, np.empty(3 * degree + 3)):
+        for threads in (1, 2):
+            coef, losses = start.copy(), np.empty(5)
+            args = (1e-5, 0.0, math.nan, 1.0, 0.25, threads, False, 0, None, None, moments_out)
+            done = kernel.run_epochs(x, y, weights, coef, losses, *args)
+            runs.append((done, coef.tobytes(), losses.tobytes()))
+            if moments_out is not None:
+                assert moments_out.tobytes() == expected.tobytes()
+    assert all(run == runs[0] for run in runs)
+    with pytest.raises(ValueError, match="moments_out"):
+        kernel.run_epochs(x, y, weights, start.copy(), np.empty(0), *args)
