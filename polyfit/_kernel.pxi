@@ -515,20 +515,16 @@ cdef inline_void fused_by_degree(const floating *x, const floating *y, const dou
 cdef inline_void fused_sums(const floating *x, const floating *y, const double *w, Py_ssize_t n,
                             const Job *job, double *sums, double *x_range,
                             const bint weighted) noexcept nogil:
-    """fused_by_degree with the job's kind and scaling constants."""
-    if job.scaled:
-        if job.fuse == FINAL:
-            fused_by_degree(x, y, w, n, job, True, FINAL, sums, x_range, weighted)
-        elif job.fuse == FIRST_EPOCH:
-            fused_by_degree(x, y, w, n, job, True, FIRST_EPOCH, sums, x_range, weighted)
-        else:
-            fused_by_degree(x, y, w, n, job, True, TWO_LOSSES, sums, x_range, weighted)
-    elif job.fuse == FINAL:
-        fused_by_degree(x, y, w, n, job, False, FINAL, sums, x_range, weighted)
+    """fused_by_degree with the job's kind a constant.  Always scaled: (x - 0) * 1
+    is x exactly, the power sums compute u anyway (the compiler shares it), and
+    copies for unscaled data would double the fused code (the three modules'
+    compile 2.5 -> 2.9 CPU minutes, 15 % larger)."""
+    if job.fuse == FINAL:
+        fused_by_degree(x, y, w, n, job, True, FINAL, sums, x_range, weighted)
     elif job.fuse == FIRST_EPOCH:
-        fused_by_degree(x, y, w, n, job, False, FIRST_EPOCH, sums, x_range, weighted)
+        fused_by_degree(x, y, w, n, job, True, FIRST_EPOCH, sums, x_range, weighted)
     else:
-        fused_by_degree(x, y, w, n, job, False, TWO_LOSSES, sums, x_range, weighted)
+        fused_by_degree(x, y, w, n, job, True, TWO_LOSSES, sums, x_range, weighted)
 
 
 cdef void block_sums(const floating *x, const floating *y, const double *w, Py_ssize_t n,
