@@ -89,7 +89,7 @@ class FitResult:
         on [-1, 1], where G is well conditioned) by an eigendecomposition of G.
         With ``method="exact"`` and ``scale=True`` (the default) the data are in
         memory in that variable, and it is the loss of that solution computed
-        from the data in one more pass: as accurate as numpy's, a relative
+        from the data in the final pass: as accurate as numpy's, a relative
         1e-9 or better even near an exact fit.  Otherwise it is
         L* = sum y^2 - T.G^+ T from the statistics, a difference of large
         terms: absolute error a few eps * sum y^2 (at most about
