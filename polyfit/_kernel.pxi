@@ -260,6 +260,20 @@ cdef struct Job:  # what a pass computes, besides the data (whose type the funct
     const double *other  # TWO_LOSSES: the other coefficients
 
 
+cdef inline void pad_tail(const floating *x, const floating *y, const double *w,
+                          Py_ssize_t count, floating *x_pad, floating *y_pad, double *w_pad,
+                          double *mask) noexcept nogil:
+    """The last count < PF_LANES samples as a full group: zeros after them, a
+    mask of 1 for them and 0 for the padding, weights of 0 there (w NULL: no
+    weights).  Every pass pads so: its tail's bits depend on it."""
+    cdef int k
+    for k in range(PF_LANES):
+        x_pad[k] = x[k] if k < count else 0
+        y_pad[k] = y[k] if k < count else 0
+        w_pad[k] = w[k] if w != NULL and k < count else 0.0
+        mask[k] = 1.0 if k < count else 0.0
+
+
 cdef inline_void block_pass(const floating *x, const floating *y, const double *w,
                             Py_ssize_t n, const Job *job, const int degree,
                             const bint moments, const bint scaled, const bint weighted,
@@ -300,11 +314,7 @@ cdef inline_void block_pass(const floating *x, const floating *y, const double *
                        degree, scaled, weighted, fused_last, 1, loss, acc)
         i += PF_LANES
     if i < n:  # the last n - i < PF_LANES samples, padded with zeros and masked
-        for k in range(PF_LANES):
-            x_pad[k] = x[i + k] if i + k < n else 0
-            y_pad[k] = y[i + k] if i + k < n else 0
-            w_pad[k] = w[i + k] if weighted and i + k < n else 0.0
-            mask[k] = 1.0 if i + k < n else 0.0
+        pad_tail(x + i, y + i, w + i if weighted else NULL, n - i, x_pad, y_pad, w_pad, mask)
         if moments:
             moments_step(x_pad, y_pad, w_pad, mask, shift, factor, degree, weighted, fused_last,
                          acc)
@@ -448,11 +458,7 @@ cdef inline_void fused_block(const floating *x, const floating *y, const double 
                     high[j] = pf_max(load(x + i + j * PF_W), high[j])
         i += PF_LANES
     if i < n:  # padded and masked as in block_pass
-        for k in range(PF_LANES):
-            x_pad[k] = x[i + k] if i + k < n else 0
-            y_pad[k] = y[i + k] if i + k < n else 0
-            w_pad[k] = w[i + k] if weighted and i + k < n else 0.0
-            mask[k] = 1.0 if i + k < n else 0.0
+        pad_tail(x + i, y + i, w + i if weighted else NULL, n - i, x_pad, y_pad, w_pad, mask)
         epoch_step(x_pad, y_pad, w_pad, mask, job.coef, job.shift, job.factor, degree, scaled,
                    weighted, True, 1, loss, gradient)
         if fuse == TWO_LOSSES:
