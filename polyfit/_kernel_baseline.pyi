@@ -13,6 +13,7 @@ LANES: int
 SPECIALISED_MAX: int
 SMALL: int
 FUSED_MAX: int
+ALIGNED_FROM: int
 ISA: str
 OPTIMIZERS: dict[str, int]
 

@@ -1,21 +1,15 @@
-/*
- * What polyfit's Cython kernel (_kernel.pxi) cannot say in Cython: the vector
- * type of the instruction set it is compiled for, its loads, its fused
- * multiply-add, the fixed-order sum of its lanes, and a few facts about the
- * machine.  setup.py compiles the kernel once per instruction set, defining
- *   POLYFIT_AVX512  AVX-512F/VL + FMA: 8 lanes in one 512-bit vector
- *   POLYFIT_AVX2    AVX2 + FMA: 4 lanes in one 256-bit vector
- *   neither         the baseline: 4 lanes in two 128-bit vectors (SSE2 on
- *                   x86-64, NEON on aarch64) or in four scalars (other targets,
- *                   compilers without GNU vector extensions)
- * Lane l of a sum is element l % PF_W of vector l / PF_W; sample i of a group of
- * PF_LANES feeds lane i.  The kernel is built with -ffp-contract=off: a*b + c is
- * rounded twice unless written pf_fma, so the bits follow from this source and
- * the instruction set, not from the optimisation level.
- */
+/* What polyfit's Cython kernel (_kernel.pxi) cannot say in Cython: the vector type
+ * of the instruction set it is compiled for, its loads, its fused multiply-add, the
+ * fixed-order sum of its lanes, a few facts about the machine.  setup.py compiles the
+ * kernel once per instruction set: POLYFIT_AVX512 (AVX-512F/VL + FMA, 8 lanes in one
+ * vector), POLYFIT_AVX2 (AVX2 + FMA, 4 lanes in one vector) or neither, the baseline
+ * (4 lanes in two 128-bit vectors: SSE2, NEON; in four scalars elsewhere).  Lane l is
+ * element l % PF_W of vector l / PF_W; sample i of a group of PF_LANES feeds lane i.
+ * Built with -ffp-contract=off, a*b + c is rounded twice unless written pf_fma: the
+ * bits follow from this source and the instruction set, not the optimisation level. */
 #ifndef POLYFIT_SIMD_H
 #define POLYFIT_SIMD_H
-
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #ifdef _OPENMP
@@ -67,20 +61,14 @@ static PF_FORCE_INLINE pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c) { return _mm2
 #define PF_W 2
 typedef double pf_vec __attribute__((vector_size(16)));
 typedef float pf_vecf __attribute__((vector_size(8)));
-static PF_FORCE_INLINE pf_vec pf_load(const double *p)
-{
-    pf_vec v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
+static PF_FORCE_INLINE pf_vec pf_load(const double *p) { pf_vec v; return memcpy(&v, p, sizeof v), v; }
 static PF_FORCE_INLINE pf_vec pf_load_f32(const float *p)
 {
 #if defined(__x86_64__) /* one cvtps2pd; GCC widens the generic way one float at a time */
     return (pf_vec)_mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)p)));
 #else
     pf_vecf narrow;
-    memcpy(&narrow, p, sizeof narrow);
-    return __builtin_convertvector(narrow, pf_vec);
+    return memcpy(&narrow, p, sizeof narrow), __builtin_convertvector(narrow, pf_vec);
 #endif
 }
 #else
@@ -93,6 +81,24 @@ static PF_FORCE_INLINE pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c) { return a * 
 #endif
 
 #define PF_NV (PF_LANES / PF_W) /* vectors per sum */
+
+/* count consecutive vectors of doubles from p; AVX-512 and aligned: as aligned lines
+ * shifted into place (numpy's arrays start 16 bytes past one: a load across two). */
+static PF_FORCE_INLINE void pf_load_run(const double *p, int count, pf_vec *out, int aligned)
+{
+#if defined(POLYFIT_AVX512)
+    if (aligned) { /* o: p's offset in its line, in doubles; o = 0 takes all lanes from b */
+        long long o = (long long)(((uintptr_t)p >> 3) & 7);
+        const double *a = (const double *)((uintptr_t)p & ~(uintptr_t)63), *b = o ? a + 8 : a;
+        __m512i at = _mm512_add_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(o ? o : 8));
+        for (int v = 0; v < count; v++)
+            out[v] = _mm512_permutex2var_pd(_mm512_load_pd(a + 8 * v), at, _mm512_load_pd(b + 8 * v));
+        return;
+    }
+#endif
+    for (int v = 0; v < count; v++)
+        out[v] = pf_load(p + v * PF_W);
+}
 #ifndef PF_GROUPS
 #define PF_GROUPS(degree) 4
 #endif
@@ -135,7 +141,6 @@ static PF_FORCE_INLINE pf_vec pf_max(pf_vec a, pf_vec b) { return a > b ? a : b;
 #else
 #define pf_fma1(a, b, c) ((a) * (b) + (c))
 #endif
-
 /* The PF_LANES lanes of v[0..PF_NV-1], added pairwise in one fixed order. */
 static PF_FORCE_INLINE double pf_lane_sum(const pf_vec *v)
 {
@@ -158,10 +163,7 @@ static inline void pf_flag_set(int *flag) { *(volatile int *)flag = 1; }
 #endif
 
 static inline double pf_seconds(void)
-{
-    struct timespec now;
-    return timespec_get(&now, TIME_UTC), (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
-}
+{ struct timespec t; return timespec_get(&t, TIME_UTC), (double)t.tv_sec + 1e-9 * (double)t.tv_nsec; }
 
 /* 1 if this CPU (and its operating system) runs the named instruction set.  Only
  * the baseline module calls it, before any other module is imported. */
@@ -183,8 +185,7 @@ static inline int pf_cpu_supports(const char *isa)
 #ifdef _OPENMP
 static inline int pf_have_openmp(void) { return 1; }
 static inline int pf_max_threads(void) { return omp_get_max_threads(); }
-/* inside a parallel region: the number of threads OpenMP actually gave it */
-static inline int pf_team_size(void) { return omp_get_num_threads(); }
+static inline int pf_team_size(void) { return omp_get_num_threads(); } /* in a parallel region */
 #else
 static inline int pf_have_openmp(void) { return 0; }
 static inline int pf_max_threads(void) { return 1; }
@@ -196,5 +197,4 @@ static inline int pf_debug_build(void) { return 0; }
 #else
 static inline int pf_debug_build(void) { return 1; }
 #endif
-
 #endif

@@ -279,3 +279,47 @@ def test_first_epoch_takes_the_power_sums_without_changing_a_bit(isa, degree, n,
     assert all(run == runs[0] for run in runs)
     with pytest.raises(ValueError, match="moments_out"):
         kernel.run_epochs(x, y, weights, start.copy(), np.empty(0), *args)
+
+
+def _placed(values, offset):
+    """A copy of values starting offset bytes past a 64-byte line."""
+    buffer = np.empty(values.size + 128 // values.itemsize, values.dtype)
+    start = ((-buffer.ctypes.data) % 64 + offset) // values.itemsize
+    copy = buffer[start : start + values.size]
+    copy[:] = values
+    assert copy.ctypes.data % 64 == offset
+    return copy
+
+
+@pytest.mark.parametrize("isa", RUNNABLE_ISAS)
+@pytest.mark.parametrize("degree", [0, 1, 3, 4])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_where_the_data_start_in_memory_changes_no_bit(isa, degree, dtype):
+    """A pass beyond the caches (ALIGNED_FROM samples on) may load its vectors as
+    aligned cache lines shifted into place (AVX-512, float64, degrees 1-3):
+    copies of the same data starting anywhere in a line give the same bits, and
+    the loss is that of the final pass with the power sums, which loads each
+    vector as it lies."""
+    kernel = _kernels.module(isa)
+    n = kernel.ALIGNED_FROM + 37
+    rng = np.random.default_rng(degree)
+    x = rng.uniform(-3.0, 5.0, n).astype(dtype)
+    y = np.cos(x)
+    weights = rng.uniform(0.5, 2.0, n)
+    coef = rng.standard_normal(degree + 1)
+    for threads in (1, 2):
+        for w in (None, weights):
+            for shift, factor in ((0.0, 1.0), (0.5, 0.25)):
+                found = set()
+                for offset in range(0, 64, x.itemsize):
+                    sums = np.empty(degree + 2)
+                    kernel.sums(
+                        _placed(x, offset), _placed(y, offset), w, coef, shift, factor,
+                        sums, threads, False,
+                    )
+                    found.add(sums.tobytes())
+                assert len(found) == 1
+                loss, _ = kernel.final_pass(
+                    x, y, w, shift, factor, coef, None, np.empty(3 * degree + 3), threads, False
+                )
+                assert np.frombuffer(found.pop())[0] == loss
