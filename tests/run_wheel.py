@@ -5,6 +5,7 @@ outside the checkout, so `import polyfit` cannot pick up the sources.
     python tests/run_wheel.py                      # what README's Quick start runs
     python tests/run_wheel.py --wheel dist/polyfit-*.whl --numpy lowest
     python tests/run_wheel.py -- -k agreement -x   # arguments after -- go to pytest
+    python tests/run_wheel.py --source dist/polyfit-*.tar.gz   # a wheel built from the sdist
 
 --numpy lowest installs the lowest numpy the registry has wheels of for this
 Python (and this project's floor).  POLYFIT_DIST=folder keeps the built wheel
@@ -34,7 +35,7 @@ def run(command: list[str], **kwargs: object) -> None:
     subprocess.run(command, check=True, **kwargs)  # type: ignore[call-overload]
 
 
-def build_wheel(dist: Path) -> Path:
+def build_wheel(dist: Path, source: Path = CHECKOUT) -> Path:
     before = set(dist.glob("polyfit-*.whl"))
     run(
         [
@@ -46,7 +47,7 @@ def build_wheel(dist: Path) -> Path:
             "--quiet",
             "-w",
             str(dist),
-            str(CHECKOUT),
+            str(source),
         ]
     )
     built = sorted(
@@ -54,6 +55,14 @@ def build_wheel(dist: Path) -> Path:
         key=lambda path: path.stat().st_mtime,
     )
     return built[-1]
+
+
+def one_match(pattern: str, what: str) -> Path:
+    """The newest-named file the path or glob names."""
+    matches = sorted(glob.glob(pattern))
+    if not matches:
+        raise SystemExit(f"no {what} matches {pattern!r}")
+    return Path(matches[-1]).resolve()
 
 
 def switched_on(variable: str) -> bool:
@@ -112,6 +121,9 @@ def lowest_numpy(pip: list[str], scratch: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheel", help="test this wheel (a path or glob) instead of building one")
+    parser.add_argument(
+        "--source", help="build the wheel from this sdist (a path or glob), not the checkout"
+    )
     parser.add_argument("--numpy", help="numpy version to test against, or 'lowest'")
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
     args = parser.parse_args(argv)
@@ -119,14 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="polyfit-wheel-test-") as scratch_name:
         scratch = Path(scratch_name)
         if args.wheel:
-            matches = sorted(glob.glob(args.wheel))
-            if not matches:
-                raise SystemExit(f"no wheel matches {args.wheel!r}")
-            wheel = Path(matches[-1]).resolve()
+            wheel = one_match(args.wheel, "wheel")
         else:
             dist = Path(os.environ.get("POLYFIT_DIST", scratch / "dist")).resolve()
             dist.mkdir(parents=True, exist_ok=True)
-            wheel = build_wheel(dist)
+            wheel = build_wheel(dist, one_match(args.source, "sdist") if args.source else CHECKOUT)
 
         python, pip = fresh_environment(scratch / "venv")
         requirements = [f"{wheel}[test]"]
