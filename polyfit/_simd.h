@@ -82,8 +82,8 @@ static PF_FORCE_INLINE pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c) { return a * 
 
 #define PF_NV (PF_LANES / PF_W) /* vectors per sum */
 
-/* count consecutive vectors of doubles from p; AVX-512 and aligned: as aligned lines
- * shifted into place (numpy's arrays start 16 bytes past one: a load across two). */
+/* count vectors of doubles from p; AVX-512 and aligned: the aligned lines around them
+ * (no other page) shifted into place, for numpy's arrays start 16 bytes past a line. */
 static PF_FORCE_INLINE void pf_load_run(const double *p, int count, pf_vec *out, int aligned)
 {
 #if defined(POLYFIT_AVX512)
