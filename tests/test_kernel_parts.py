@@ -312,11 +312,8 @@ def test_where_the_data_start_in_memory_changes_no_bit(isa, degree, dtype):
             for shift, factor in ((0.0, 1.0), (0.5, 0.25)):
                 found = set()
                 for offset in range(0, 64, x.itemsize):
-                    sums = np.empty(degree + 2)
-                    kernel.sums(
-                        _placed(x, offset), _placed(y, offset), w, coef, shift, factor,
-                        sums, threads, False,
-                    )
+                    xs, ys, sums = _placed(x, offset), _placed(y, offset), np.empty(degree + 2)
+                    kernel.sums(xs, ys, w, coef, shift, factor, sums, threads, False)
                     found.add(sums.tobytes())
                 assert len(found) == 1
                 loss, _ = kernel.final_pass(
