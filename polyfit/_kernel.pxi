@@ -279,7 +279,8 @@ cdef inline bint aligned_loads(const Job *job, const int degree) noexcept nogil:
     """Whether an epoch's groups of samples load doubles as aligned lines shifted
     into place (pf_load_run; AVX-512 only): where the pass waits on memory, at
     degrees 1-3 beyond the caches -- degree 3, 10^6 samples: 0.89x, 10^7: 0.95x.
-    Above degree 3 the permutes cost more than the split loads (1.06-1.2x)."""
+    Above degree 3 the permutes gain nothing (10^7, degrees 4-6: 1.00-1.01x) or
+    cost more than the split loads (up to 1.2x; in cache too)."""
     return job.aligned and 1 <= degree <= 3
 
 
