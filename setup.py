@@ -95,6 +95,9 @@ class BuildExt(build_ext):
         )
         if not self.parallel:  # the modules compile independently: one per core
             self.parallel = os.cpu_count() or 1
+        # the longest compile first (AVX-512's, then AVX2's), so that the others
+        # fill the second core while it runs instead of making it wait
+        self.extensions.reverse()
         super().build_extensions()
 
     def _compiles(self, compile_args, link_args, body):
