@@ -73,7 +73,7 @@ cdef enum:
     MOMENTS_SPECIALISED_MAX = 8  # power sums and training on them: 3 degree + 3 sums
     MOMENTS_ONE_LOOP_MAX = 5  # moments_epoch's rows in one loop; above, loops of <= 4 (AVX)
     POLL_BLOCKS = 16  # blocks of a pass between two readings of the clock
-    RANGE_LANES = 32  # independent lanes of range_of
+    RANGE_LANES = 16  # independent lanes of range_of, for each half of the data
     ALIGNED_MIN_SAMPLES = 1 << 20  # Job.aligned from here on: the pass is beyond the caches
     POLL_EPOCHS = 4096  # epochs on the statistics between two readings
 
@@ -2558,32 +2558,41 @@ def final_pass(const floating[::1] x, const floating[::1] y, const double[::1] w
 
 cdef void range_of(const floating *a, Py_ssize_t n, double *lo, double *hi) noexcept nogil:
     """The smallest and largest of a[0..n-1] (NaN if any is NaN), in one pass of
-    RANGE_LANES independent lanes (min and max are exact, so their order does
+    2 RANGE_LANES independent lanes (min and max are exact, so their order does
     not matter; with four lanes the chain of the NaN check kept it at 2 cycles
-    a sample, as slow as reading x from memory; now about 0.2 ns a sample)."""
-    cdef double low[RANGE_LANES]
-    cdef double high[RANGE_LANES]
-    cdef double nan[RANGE_LANES]
+    a sample, as slow as reading x from memory).  Half of the lanes read a's
+    first half, the others its second, side by side: one core streams two
+    arrays faster than one (10^7 float64, Zen 5: 2.7 -> 2.1-2.2 ms on AVX-512,
+    2.3-2.4 -> 1.9-2.0 on AVX2, 3.1 -> 2.7-2.8 on the baseline)."""
+    cdef double low[2 * RANGE_LANES]
+    cdef double high[2 * RANGE_LANES]
+    cdef double nan[2 * RANGE_LANES]
     cdef double v
-    cdef Py_ssize_t i = 0
+    cdef Py_ssize_t half = n // (2 * RANGE_LANES) * RANGE_LANES, i = 0
+    cdef const floating *b = a + half
     cdef int k
-    for k in range(RANGE_LANES):
+    for k in range(2 * RANGE_LANES):
         low[k] = high[k] = <double>a[0]
         nan[k] = 0.0
-    while i + RANGE_LANES <= n:
+    while i < half:
         for k in range(RANGE_LANES):
             v = <double>a[i + k]
             low[k] = v if v < low[k] else low[k]
             high[k] = v if v > high[k] else high[k]
             nan[k] += v - v  # NaN for a NaN or an infinity
+            v = <double>b[i + k]
+            low[RANGE_LANES + k] = v if v < low[RANGE_LANES + k] else low[RANGE_LANES + k]
+            high[RANGE_LANES + k] = v if v > high[RANGE_LANES + k] else high[RANGE_LANES + k]
+            nan[RANGE_LANES + k] += v - v
         i += RANGE_LANES
+    i = 2 * half
     while i < n:
         v = <double>a[i]
         low[0] = v if v < low[0] else low[0]
         high[0] = v if v > high[0] else high[0]
         nan[0] += v - v
         i += 1
-    for k in range(1, RANGE_LANES):
+    for k in range(1, 2 * RANGE_LANES):
         low[0] = low[k] if low[k] < low[0] else low[0]
         high[0] = high[k] if high[k] > high[0] else high[0]
         nan[0] += nan[k]

@@ -11,16 +11,23 @@ from polyfit import _kernels
 
 
 @pytest.mark.parametrize("isa", RUNNABLE_ISAS)
-@pytest.mark.parametrize("n", [1, 3, 4, 5, 4099])
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 31, 32, 33, 97, 4099])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_x_range_is_numpys_min_and_max_and_finds_nan_and_inf(isa, n, dtype):
+    """Wherever the extreme or the NaN is: x_range reads the two halves of x side
+    by side, then the samples after them."""
     kernel = _kernels.module(isa)
     x = np.random.default_rng(n).uniform(-3.0, 5.0, n).astype(dtype)
     assert kernel.x_range(x) == (float(x.min()), float(x.max()))
-    for bad in (math.nan, math.inf, -math.inf):
-        spoiled = x.copy()
-        spoiled[n // 2] = bad
-        assert all(math.isnan(v) for v in kernel.x_range(spoiled))
+    for where in sorted({0, n // 4, n // 2, n // 2 + 1, 3 * n // 4, n - 2, n - 1} & set(range(n))):
+        for value in (-10.0, 10.0):
+            moved = x.copy()
+            moved[where] = value
+            assert kernel.x_range(moved) == (float(moved.min()), float(moved.max())), where
+        for bad in (math.nan, math.inf, -math.inf):
+            spoiled = x.copy()
+            spoiled[where] = bad
+            assert all(math.isnan(v) for v in kernel.x_range(spoiled)), (where, bad)
 
 
 @pytest.mark.parametrize("isa", RUNNABLE_ISAS)
