@@ -48,6 +48,7 @@ static PF_FORCE_INLINE pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c) { return _mm5
 #define PF_W 4
 #define PF_LANES 4
 #define PF_SPECIALISED_MAX 8 /* 16 registers */
+#define PF_GROUPS(degree) 4
 typedef __m256d pf_vec;
 static PF_FORCE_INLINE pf_vec pf_load(const double *p) { return _mm256_loadu_pd(p); }
 static PF_FORCE_INLINE pf_vec pf_load_f32(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
@@ -57,6 +58,7 @@ static PF_FORCE_INLINE pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c) { return _mm2
 #define PF_ISA_NAME "baseline"
 #define PF_LANES 4
 #define PF_SPECIALISED_MAX 8
+#define PF_GROUPS(degree) 4
 #if defined(PF_GNU) && (defined(__x86_64__) || defined(__aarch64__))
 #define PF_W 2
 typedef double pf_vec __attribute__((vector_size(16)));
@@ -82,8 +84,7 @@ static PF_FORCE_INLINE pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c) { return a * 
 
 #define PF_NV (PF_LANES / PF_W) /* vectors per sum */
 
-/* count vectors of doubles from p; AVX-512 and aligned: the aligned lines around them
- * (no other page) shifted into place, for numpy's arrays start 16 bytes past a line. */
+/* count vectors of doubles from p; aligned (AVX-512): the lines around them, shifted */
 static PF_FORCE_INLINE void pf_load_run(const double *p, int count, pf_vec *out, int aligned)
 {
 #if defined(POLYFIT_AVX512)
@@ -99,9 +100,6 @@ static PF_FORCE_INLINE void pf_load_run(const double *p, int count, pf_vec *out,
     for (int v = 0; v < count; v++)
         out[v] = pf_load(p + v * PF_W);
 }
-#ifndef PF_GROUPS
-#define PF_GROUPS(degree) 4
-#endif
 
 static PF_FORCE_INLINE pf_vec pf_splat(double value) /* one broadcast instruction */
 {
@@ -153,13 +151,15 @@ static PF_FORCE_INLINE double pf_lane_sum(const pf_vec *v)
 #endif
 }
 
-/* A flag one thread sets and the others read while they work. */
+/* A flag one thread sets and the others read while they work; a prefetch (never faults). */
 #ifdef PF_GNU
 static inline int pf_flag_read(const int *flag) { return __atomic_load_n(flag, __ATOMIC_RELAXED); }
 static inline void pf_flag_set(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELAXED); }
+#define pf_prefetch(p) __builtin_prefetch(p)
 #else
 static inline int pf_flag_read(const int *flag) { return *(const volatile int *)flag; }
 static inline void pf_flag_set(int *flag) { *(volatile int *)flag = 1; }
+#define pf_prefetch(p) ((void)(p))
 #endif
 
 static inline double pf_seconds(void)
