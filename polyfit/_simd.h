@@ -84,7 +84,7 @@ static PF_FORCE_INLINE pf_vec pf_fma(pf_vec a, pf_vec b, pf_vec c) { return a * 
 
 #define PF_NV (PF_LANES / PF_W) /* vectors per sum */
 
-/* count vectors of doubles from p; aligned (AVX-512): the lines around them, shifted */
+/* count vectors of doubles from p; aligned (AVX-512): the lines they lie in (no other page), shifted */
 static PF_FORCE_INLINE void pf_load_run(const double *p, int count, pf_vec *out, int aligned)
 {
 #if defined(POLYFIT_AVX512)
