@@ -2564,6 +2564,13 @@ def final_pass(const floating[::1] x, const floating[::1] y, const double[::1] w
         free(heap)
 
 
+cdef inline void range_take(double v, double *low, double *high, double *nan) noexcept nogil:
+    """One sample into one lane of range_of."""
+    low[0] = v if v < low[0] else low[0]
+    high[0] = v if v > high[0] else high[0]
+    nan[0] += v - v  # NaN for a NaN or an infinity
+
+
 cdef void range_of(const floating *a, Py_ssize_t n, double *lo, double *hi) noexcept nogil:
     """The smallest and largest of a[0..n-1] (NaN if any is NaN), in one pass of
     2 RANGE_LANES independent lanes (min and max are exact, so their order does
@@ -2575,31 +2582,20 @@ cdef void range_of(const floating *a, Py_ssize_t n, double *lo, double *hi) noex
     cdef double low[2 * RANGE_LANES]
     cdef double high[2 * RANGE_LANES]
     cdef double nan[2 * RANGE_LANES]
-    cdef double v
     cdef Py_ssize_t half = n // (2 * RANGE_LANES) * RANGE_LANES, i = 0
     cdef const floating *b = a + half
-    cdef int k
+    cdef int j, k
     for k in range(2 * RANGE_LANES):
         low[k] = high[k] = <double>a[0]
         nan[k] = 0.0
     while i < half:
         for k in range(RANGE_LANES):
-            v = <double>a[i + k]
-            low[k] = v if v < low[k] else low[k]
-            high[k] = v if v > high[k] else high[k]
-            nan[k] += v - v  # NaN for a NaN or an infinity
-            v = <double>b[i + k]
-            low[RANGE_LANES + k] = v if v < low[RANGE_LANES + k] else low[RANGE_LANES + k]
-            high[RANGE_LANES + k] = v if v > high[RANGE_LANES + k] else high[RANGE_LANES + k]
-            nan[RANGE_LANES + k] += v - v
+            range_take(<double>a[i + k], &low[k], &high[k], &nan[k])
+            j = RANGE_LANES + k
+            range_take(<double>b[i + k], &low[j], &high[j], &nan[j])
         i += RANGE_LANES
-    i = 2 * half
-    while i < n:
-        v = <double>a[i]
-        low[0] = v if v < low[0] else low[0]
-        high[0] = v if v > high[0] else high[0]
-        nan[0] += v - v
-        i += 1
+    for i in range(2 * half, n):
+        range_take(<double>a[i], &low[0], &high[0], &nan[0])
     for k in range(1, 2 * RANGE_LANES):
         low[0] = low[k] if low[k] < low[0] else low[0]
         high[0] = high[k] if high[k] > high[0] else high[0]
