@@ -77,7 +77,7 @@ _PLAIN_DESCENT = Optimizer(_validation.Settings(0, 1.0, 0, 1, None))
 
 
 # Scaling (scale=True) with method="exact": the kernel computes u = (x - shift) *
-# factor per sample, so large data are never copied.  Up to this many samples
+# factor per sample (one fma: Window.map), so large data are never copied.  Up to this many samples
 # (cache-resident data, where the pass is compute-bound) a float64 copy of u, at
 # most 2 MiB, is still a few percent faster (Zen 5, degree 3: in the kernel
 # 1.01-1.13x of an unscaled fit up to 2^18 samples, the copy 1.00-1.06x; from

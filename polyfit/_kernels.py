@@ -141,6 +141,9 @@ if TYPE_CHECKING:  # every module has the baseline's interface (see _kernel_base
         run_epochs as run_epochs,
     )
     from ._kernel_baseline import (
+        scale_x as scale_x,
+    )
+    from ._kernel_baseline import (
         series_epochs_run as series_epochs_run,
     )
     from ._kernel_baseline import (
@@ -191,6 +194,7 @@ else:
         "optimum",
         "rewindow",
         "run_epochs",
+        "scale_x",
         "series_epochs_run",
         "series_moments",
         "series_sums",

@@ -1,4 +1,5 @@
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -7,6 +8,18 @@ from polyfit import _kernels
 
 # every instruction set this build and CPU can run (the baseline everywhere)
 RUNNABLE_ISAS = [name for name in _kernels.ISA_NAMES if _kernels.supported(name)]
+
+
+def kernel_u(isa, x, shift, factor):
+    """u = (x - shift) * factor as the kernel computes it, derived here without
+    it: x factor + offset, offset = -(shift factor), rounded once where the
+    instruction set has FMA (exactly, in rationals), twice on the baseline."""
+    x = np.asarray(x, dtype=np.float64)
+    offset = -(shift * factor)
+    if isa == "baseline":
+        return x * factor + offset
+    f, o = Fraction(factor), Fraction(offset)
+    return np.array([float(Fraction(v) * f + o) for v in x.tolist()])
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import RUNNABLE_ISAS, assert_same_fit, stable_lr
+from conftest import RUNNABLE_ISAS, assert_same_fit, kernel_u, stable_lr
 
 import polyfit
 import polyfit.reference
@@ -156,16 +156,25 @@ def _epochs(kernel, x, y, weights, coef, shift, factor, lr, threads=1, epochs=25
 @pytest.mark.parametrize("isa", RUNNABLE_ISAS)
 def test_scaling_in_the_kernel_is_the_scaled_copy_bit_for_bit(degree, dtype, isa):
     """u = (x - shift) * factor computed per sample inside the pass gives exactly
-    what the pass gives on a float64 copy of u (the two roundings are the same),
-    for the epochs and the final sums; n = 9003 has more than one block and a
-    padded tail."""
+    what the pass gives on a float64 copy of u (conftest.kernel_u: the same
+    rounding), for the epochs and the final sums, and scale_x makes that copy;
+    n = 9003 has more than one block and a padded tail."""
     kernel = _kernels.module(isa)
     rng = np.random.default_rng(degree)
     x = rng.uniform(1.7e9, 1.7e9 + 3e7, 9003).astype(dtype)
     y = rng.standard_normal(9003).astype(dtype)
     lo, hi = float(x.min()), float(x.max())
     shift, factor = lo / 2 + hi / 2, 2.0 / (hi - lo)
-    u = (x.astype(np.float64) - shift) * factor
+    u = kernel_u(isa, x, shift, factor)
+    made = np.empty(x.size)
+    kernel.scale_x(x, shift, factor, made)
+    assert made.tobytes() == u.tobytes()
+    # as accurate as x itself: within an ulp of x (and of u) of the exact map
+    exact = np.array(
+        [float((Fraction(v) - Fraction(shift)) * Fraction(factor)) for v in x.tolist()]
+    )
+    ulps = np.spacing(np.abs(x.astype(np.float64))) * factor + np.spacing(np.abs(exact))
+    assert np.all(np.abs(u - exact) <= ulps)
     coef = 0.1 * rng.standard_normal(degree + 1)
     lr = 0.2 / (9003 * (degree + 1))
     inside = _epochs(kernel, x, y.astype(np.float64) if dtype == np.float64 else y, None, coef,

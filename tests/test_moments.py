@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import RUNNABLE_ISAS, stable_lr
+from conftest import RUNNABLE_ISAS, kernel_u, stable_lr
 
 import polyfit
 from polyfit import _kernels
@@ -79,7 +79,7 @@ def test_plain_steps_on_moments_equal_the_general_optimiser_loop(degree, case):
 @pytest.mark.parametrize("isa", RUNNABLE_ISAS)
 def test_power_sums_are_exact_on_every_instruction_set(degree, dtype, isa):
     """The kernel's power sums of u = (x - shift) * scale against exact rational
-    sums of the same u (computed in float64 as the kernel does), to n * eps of the
+    sums of the same u (conftest.kernel_u: computed as the kernel does), to n * eps of the
     terms; degree 9 takes the generic-degree pass, n = 37 the padded tail."""
     rng = np.random.default_rng(degree)
     x = rng.uniform(-3, 5, 37).astype(dtype)
@@ -87,7 +87,7 @@ def test_power_sums_are_exact_on_every_instruction_set(degree, dtype, isa):
     shift, scale = 1.0, 0.25
     out = np.empty(3 * degree + 3)
     _kernels.module(isa).moments(x, y, None, degree, shift, scale, out, 1, False)
-    u = (x.astype(np.float64) - shift) * scale
+    u = kernel_u(isa, x, shift, scale)
     y64 = y.astype(np.float64)
     us = [Fraction(float(v)) for v in u]
     ys = [Fraction(float(v)) for v in y64]
