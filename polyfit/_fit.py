@@ -77,12 +77,19 @@ _PLAIN_DESCENT = Optimizer(_validation.Settings(0, 1.0, 0, 1, None))
 
 
 # Scaling (scale=True) with method="exact": the kernel computes u = (x - shift) *
-# factor per sample (one fma: Window.map), so large data are never copied.  Up to this many samples
-# (cache-resident data, where the pass is compute-bound) a float64 copy of u, at
-# most 2 MiB, is still a few percent faster (Zen 5, degree 3: in the kernel
-# 1.01-1.13x of an unscaled fit up to 2^18 samples, the copy 1.00-1.06x; from
-# 2^20 on the kernel 0.9-1.02x, the copy 1.02-1.23x).  Both give the same bits.
-SCALE_COPY_SAMPLES = 1 << 18
+# factor per sample (one fma: Window.map), so large data are never copied.  A
+# float64 copy of u (and of y) pays only where the data stay in L2 and the epochs
+# are many: float32 epochs there are compute-bound and the map costs them 6-10 %,
+# while the copy costs one pass and, when its allocation is fresh memory, page
+# faults (up to 0.45 ms for 2^16 samples).  Zen 5, degree 3, scaled/unscaled fit
+# time, copy vs in the kernel, default threads: float32, 2^11-2^16 samples, 200
+# epochs 0.95-1.05 vs 1.02-1.10 (once 1.26 vs 1.07: fresh pages), 2000 epochs
+# 1.01-1.04 vs 1.08-1.11; 20 epochs 1.07-1.17 vs 1.03-1.07; 2^17-2^18 samples
+# 1.13-1.17 vs 1.07-1.10 even at 2000 epochs (a float64 copy is twice the bytes of
+# float32 data: beyond L2); float64 within a few % either way.  Both give the
+# same bits.
+SCALE_COPY_SAMPLES = 1 << 16
+SCALE_COPY_EPOCHS = 500
 
 # Raw x's statistics give the optimum when cond(G) is below this (relative error
 # about cond * eps in its loss: 1e-8); above it, a second pass in the scaled
@@ -794,8 +801,10 @@ def fit(
         losses, epochs_run, converged, loss = train_statistics(stats, settings, coef, lr, diverged)
     else:
         data_x, data_y, shift, factor = x, y, window.shift, window.factor
-        if window.scaling and x.shape[0] <= SCALE_COPY_SAMPLES:  # float32 y widened (exactly) too
-            data_x, data_y, shift, factor = window.map(x), y.astype(np.float64), 0.0, 1.0
+        small = x.shape[0] <= SCALE_COPY_SAMPLES and settings.epochs >= SCALE_COPY_EPOCHS
+        if window.scaling and small:  # a copy of u; float32 y widened (exactly) too
+            data_x, data_y = window.map(x), np.asarray(y, dtype=np.float64)
+            shift, factor = 0.0, 1.0
         rule = Optimizer.of(settings)
         pending = first_stats  # for the first call's first epoch
 

@@ -314,17 +314,25 @@ def test_repeated_runs_give_bitwise_the_same_result(tutorial_data):
 
 
 def test_scaled_fit_gives_the_same_bits_with_or_without_its_copy(monkeypatch):
-    """Small data are scaled into a float64 copy, large ones inside the kernel
-    (polyfit._fit.SCALE_COPY_SAMPLES): the results are the same either way."""
-    from polyfit import _fit
+    """Small data trained for many epochs are scaled into a float64 copy, other
+    data inside the kernel (polyfit._fit.SCALE_COPY_SAMPLES, SCALE_COPY_EPOCHS):
+    the results are the same either way."""
+    from polyfit import _fit, _stats
 
+    maps = []
+    window_map = _stats.Window.map
+    monkeypatch.setattr(
+        _stats.Window, "map", lambda self, x: maps.append(x.size) or window_map(self, x)
+    )
     rng = np.random.default_rng(8)
     x = rng.uniform(0.0, 1000.0, 10_001).astype(np.float32)
     y = (1e-6 * x.astype(np.float64) ** 2 + rng.standard_normal(x.size)).astype(np.float32)
-    options = {"lr": 1e-5, "epochs": 300, "scale": True, "init": np.zeros(3)}
+    options = {"lr": 1e-5, "epochs": _fit.SCALE_COPY_EPOCHS, "scale": True, "init": np.zeros(3)}
     copied = polyfit.fit(x, y, 2, **options)
+    assert maps == [x.size]  # the copy was made
     monkeypatch.setattr(_fit, "SCALE_COPY_SAMPLES", 0)
     inside = polyfit.fit(x, y, 2, **options)
+    assert maps == [x.size]  # and not again
     assert inside.coef.tobytes() == copied.coef.tobytes()
     assert inside.losses.tobytes() == copied.losses.tobytes()
     assert inside.loss == copied.loss
