@@ -6,7 +6,9 @@
 Prints a table of medians and ratios, and writes results.json and results.png
 (the chart needs matplotlib) into --out.  The cases are interleaved: each repeat
 times every case once, so a noisy neighbour slows all of them alike and the
-ratios stay honest.  A case shorter than 20 ms is timed as a batch of calls
+ratios stay honest; ratios of cases within a few % of each other (scale=True,
+progress=True, sample_weight against plain fits) are medians of each repeat's
+ratio.  A case shorter than 20 ms is timed as a batch of calls
 that lasts about 20 ms (as timeit does), and reported per call.  torch and
 numba loops run where those are installed.
 """
@@ -118,7 +120,20 @@ def torch_loop() -> Callable[..., None] | None:
 BATCH_SECONDS = 0.02
 
 
-def timed_side_by_side(cases: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+class Times(dict[str, float]):
+    """Median seconds per call of each case, and each repeat's in .runs."""
+
+    runs: dict[str, list[float]]
+
+
+def paired(times: Times, a: str, b: str) -> float:
+    """The median over repeats of a's time / b's in the same repeat: for two cases
+    within a few % of each other, steadier than a ratio of medians when the
+    machine's speed drifts between repeats."""
+    return statistics.median(t / u for t, u in zip(times.runs[a], times.runs[b], strict=True))
+
+
+def timed_side_by_side(cases: dict[str, Callable[[], object]], repeat: int) -> Times:
     """Median seconds per call of each case; every repeat runs all cases in turn.
 
     The first call of each case is a warm-up (imports, thread pools, page
@@ -144,7 +159,9 @@ def timed_side_by_side(cases: dict[str, Callable[[], object]], repeat: int) -> d
             for _ in range(batch[name]):
                 call()
             times[name].append((time.perf_counter() - start) / batch[name])
-    return {name: statistics.median(values) for name, values in times.items()}
+    medians = Times({name: statistics.median(values) for name, values in times.items()})
+    medians.runs = times
+    return medians
 
 
 def stable_lr(x: np.ndarray, degree: int) -> float:
@@ -184,8 +201,8 @@ def tutorial_case(repeat: int) -> dict[str, object]:
         "reference / fit moments": times["reference.fit (numpy)"]
         / times["polyfit.fit, method='moments'"],
     }
-    ratios["progress=True / plain"] = times["polyfit.fit, progress=True"] / times["polyfit.fit"]
-    ratios["scale=True / plain"] = times["polyfit.fit, scale=True"] / times["polyfit.fit"]
+    ratios["progress=True / plain"] = paired(times, "polyfit.fit, progress=True", "polyfit.fit")
+    ratios["scale=True / plain"] = paired(times, "polyfit.fit, scale=True", "polyfit.fit")
     if "numba fastmath loop" in times:
         ratios["fit / numba fastmath"] = times["polyfit.fit"] / times["numba fastmath loop"]
     if "torch loop (CPU)" in times:
@@ -274,10 +291,12 @@ def large_case(n: int, epochs: int, repeat: int) -> dict[str, object]:
             / times["fit float32, threads=2"],
             "moments fit (2000 epochs) / numpy read": times["fit moments, 2000 epochs, threads=2"]
             / read,
-            "scale=True / plain (float64, threads=1)": times["fit float64, threads=1, scale=True"]
-            / times["fit float64, threads=1"],
-            "scale=True / plain (float32, threads=1)": times["fit float32, threads=1, scale=True"]
-            / times["fit float32, threads=1"],
+            "scale=True / plain (float64, threads=1)": paired(
+                times, "fit float64, threads=1, scale=True", "fit float64, threads=1"
+            ),
+            "scale=True / plain (float32, threads=1)": paired(
+                times, "fit float32, threads=1, scale=True", "fit float32, threads=1"
+            ),
         },
     }
 
@@ -335,8 +354,9 @@ def weights_case(repeat: int, large: int) -> dict[str, object]:
         "name": "sample_weight: degree 3, scale=True, one thread",
         "times": times,
         "ratios": {
-            f"weighted / unweighted, n={n:,}": times[f"n={n:,}, sample_weight"]
-            / times[f"n={n:,}, unweighted"]
+            f"weighted / unweighted, n={n:,}": paired(
+                times, f"n={n:,}, sample_weight", f"n={n:,}, unweighted"
+            )
             for n in (2000, large)
         },
     }
