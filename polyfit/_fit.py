@@ -84,10 +84,9 @@ _PLAIN_DESCENT = Optimizer(_validation.Settings(0, 1.0, 0, 1, None))
 # faults (up to 0.45 ms for 2^16 samples).  Zen 5, degree 3, scaled/unscaled fit
 # time, copy vs in the kernel, default threads: float32, 2^11-2^16 samples, 200
 # epochs 0.95-1.05 vs 1.02-1.10 (once 1.26 vs 1.07: fresh pages), 2000 epochs
-# 1.01-1.04 vs 1.08-1.11; 20 epochs 1.07-1.17 vs 1.03-1.07; 2^17-2^18 samples
-# 1.13-1.17 vs 1.07-1.10 even at 2000 epochs (a float64 copy is twice the bytes of
-# float32 data: beyond L2); float64 within a few % either way.  Both give the
-# same bits.
+# 1.00-1.04 vs 1.08-1.11; 20 epochs 1.08-1.17 vs 0.99-1.09; 2^18 samples 1.13-1.17
+# vs 1.07-1.10 even at 2000 epochs (a float64 copy is twice the bytes of float32
+# data: beyond L2); float64 within a few % either way.  Both give the same bits.
 SCALE_COPY_SAMPLES = 1 << 16
 SCALE_COPY_EPOCHS = 500
 
