@@ -166,6 +166,11 @@ cdef inline pf_vec to_u(pf_vec x, double factor, double offset) noexcept nogil:
     return pf_fma(x, pf_splat(factor), pf_splat(offset))
 
 
+cdef inline double to_u1(double x, double factor, double offset) noexcept nogil:
+    """to_u of one sample (pf_fma1 rounds as pf_fma does)."""
+    return pf_fma1(x, factor, offset)
+
+
 cdef inline pf_vec load(const floating *p) noexcept nogil:
     if floating is double:
         return pf_load(p)
@@ -1274,7 +1279,7 @@ cdef inline_void series_block(const floating *x, const floating *y, Py_ssize_t r
         for i in range(tile):  # the powers of u: once per sample, for every column
             value = <double>x[first + i]
             if job.scaled:
-                value = pf_fma1(value, job.factor, job.offset)
+                value = to_u1(value, job.factor, job.offset)
             power = 1.0
             for r in range(degree + 1):
                 table[i * (degree + 1) + r] = power
@@ -2843,7 +2848,7 @@ def scale_x(const floating[::1] x, double shift, double factor, double[::1] out)
     cdef Py_ssize_t i
     with nogil:
         for i in range(x.shape[0]):
-            out[i] = pf_fma1(<double>x[i], factor, offset)
+            out[i] = to_u1(<double>x[i], factor, offset)
 
 
 def evaluate(const double[::1] x, const double[::1] coef, double[::1] out):
